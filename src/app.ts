@@ -1,0 +1,138 @@
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import scalar from '@scalar/fastify-api-reference';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { AdapterManager } from './core/adapter.js';
+import { InvocationPipeline } from './core/pipeline.js';
+import { ToolRegistry } from './core/registry.js';
+import { databaseAdapter } from './db/database.adapter.js';
+import { type Database, openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { adminAdapter } from './modules/admin/admin.adapter.js';
+import { adminTools } from './modules/admin/admin.tools.js';
+import { OrthancClient } from './modules/pacs/orthanc.client.js';
+import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { healthRoutes } from './observability/health.routes.js';
+import { loggerOptions, requestIdFor } from './observability/logging.js';
+import { errorsPlugin } from './rest/errors.plugin.js';
+import { buildOpenApi } from './rest/openapi.js';
+import { toolRoutes } from './rest/tools.routes.js';
+import { resolveJwtSecret } from './security/jwt-secret.js';
+import { Policy } from './security/policy.js';
+import { JwtAuthenticator, tokenSettings } from './security/tokens.js';
+import { VERSION } from './version.js';
+
+export interface AppParts {
+  config: Config;
+  database: Database;
+  registry: ToolRegistry;
+  pipeline: InvocationPipeline;
+  manager: AdapterManager;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    parts: AppParts;
+  }
+}
+
+export interface BuildOptions {
+  /** Use an already open database (tests share one); the app then leaves it open on close. */
+  database?: Database;
+}
+
+/**
+ * Builds the whole server without listening: database and migrations, modules, the tool registry, the
+ * invocation pipeline and the HTTP doors. `main.ts` listens; tests call `inject()` or listen on port 0.
+ */
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const startedAt = new Date();
+  const app = Fastify({
+    logger: loggerOptions(config),
+    genReqId: requestIdFor,
+    requestIdLogLabel: 'request_id',
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  const ownsDatabase = !options.database;
+  const database = options.database ?? (await openDatabase(config));
+  try {
+    await migrate(database, {
+      onApplied: (m) => app.log.info({ migration: `${m.version}_${m.name}` }, 'migration applied'),
+    });
+  } catch (error) {
+    if (ownsDatabase) await database.close();
+    throw error;
+  }
+
+  const registry = new ToolRegistry();
+  const manager = new AdapterManager(app.log);
+  const orthanc = new OrthancClient({
+    url: config.ORTHANC_URL,
+    username: config.ORTHANC_USERNAME,
+    password: config.ORTHANC_PASSWORD,
+    timeoutMs: config.ORTHANC_TIMEOUT_MS,
+  });
+  manager.add(databaseAdapter(database));
+  manager.add(pacsAdapter(orthanc));
+  manager.add(
+    adminAdapter(
+      adminTools({
+        version: VERSION,
+        startedAt,
+        health: () => manager.health(),
+        toolCount: () => registry.names().length,
+      }),
+    ),
+  );
+  for (const adapter of manager.adapters) {
+    for (const tool of adapter.tools()) registry.register(tool, adapter.name);
+  }
+  await manager.initializeAll();
+
+  const secret = resolveJwtSecret(config);
+  const pipeline = new InvocationPipeline(
+    registry,
+    { authenticator: new JwtAuthenticator(tokenSettings(config, secret)), authorizer: Policy.fromFile() },
+    app.log,
+  );
+  app.decorate('parts', { config, database, registry, pipeline, manager });
+
+  let shuttingDown = false;
+  app.addHook('onRequest', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+  });
+  app.addHook('preClose', async () => {
+    shuttingDown = true;
+  });
+  app.addHook('onClose', async () => {
+    await manager.shutdownAll();
+    if (ownsDatabase) await database.close();
+  });
+
+  await app.register(errorsPlugin);
+  await app.register(helmet, {
+    // The API reference page needs inline scripts and styles; everything else is JSON.
+    contentSecurityPolicy: false,
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+  });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
+  });
+  await app.register(healthRoutes, { manager, version: VERSION, isShuttingDown: () => shuttingDown });
+  await app.register(toolRoutes, { registry, pipeline });
+
+  const openapi = buildOpenApi(registry, VERSION);
+  app.get('/openapi.json', async () => openapi);
+  await app.register(scalar, {
+    routePrefix: '/docs',
+    configuration: { url: '/openapi.json', title: 'UPC MCP API' },
+  });
+
+  return app;
+}

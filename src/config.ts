@@ -1,0 +1,108 @@
+import { z } from 'zod';
+
+/**
+ * Every setting the server reads, with its default. `.env.example` documents the same list; a test keeps
+ * the two in step. A wrong value stops start-up with one line naming every bad variable (ConfigError).
+ */
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+const booleanFlag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes')
+  .optional();
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8000),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  ORTHANC_URL: z.url().default('http://127.0.0.1:8042'),
+  ORTHANC_USERNAME: optionalString,
+  ORTHANC_PASSWORD: optionalString,
+  ORTHANC_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  JWT_SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  JWT_ISSUER: z.string().min(1).default('upc-mcp'),
+  JWT_AUDIENCE: z.string().min(1).default('upc-mcp'),
+  JWKS_URL: optionalUrl,
+  REDIS_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .optional(),
+  ),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(512 * 1024 * 1024)
+    .default(50 * 1024 * 1024),
+  DEMO_DATA: booleanFlag,
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type ConfigInput = Partial<Record<keyof z.input<typeof configSchema>, string>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Reads the configuration from an environment-like record, validating every variable at once. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const known: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) known[key] = env[key];
+  const parsed = configSchema.safeParse(known);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? 'config');
+      const value = env[variable];
+      const shown =
+        variable.includes('SECRET') || variable.includes('PASSWORD') ? '(hidden)' : JSON.stringify(value);
+      return `${variable}=${shown}: ${issue.message}`;
+    });
+    throw new ConfigError(problems);
+  }
+  const config = parsed.data;
+  const productionProblems: string[] = [];
+  if (config.NODE_ENV === 'production' && !config.JWT_SECRET_KEY && !config.JWKS_URL) {
+    productionProblems.push('JWT_SECRET_KEY: required when NODE_ENV=production (or set JWKS_URL)');
+  }
+  if (productionProblems.length > 0) throw new ConfigError(productionProblems);
+  return config;
+}
+
+/** A complete configuration for tests and tools, starting from the defaults. */
+export function testConfig(overrides: ConfigInput = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...overrides });
+}

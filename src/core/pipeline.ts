@@ -1,0 +1,204 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { z } from 'zod';
+import type { CallContext, Door, Principal, ProgressUpdate } from './context.js';
+import { type ErrorCode, isToolError, ToolError } from './errors.js';
+import type { RegisteredTool, ToolRegistry } from './registry.js';
+import type { AnyTool } from './tool.js';
+
+/** How the caller proved who they are: a bearer token to check, or a principal a door already checked. */
+export type Credentials = { bearer: string | undefined } | { principal: Principal };
+
+export interface InvocationRequest {
+  tool: string;
+  parameters: unknown;
+  door: Door;
+  requestId: string;
+  credentials: Credentials;
+  /** MCP client name/version or user agent, for audit. */
+  client?: string;
+  ip?: string;
+  signal?: AbortSignal;
+  onProgress?: (update: ProgressUpdate) => void;
+}
+
+export type InvocationResult =
+  | { ok: true; result: unknown; principal: Principal; durationMs: number }
+  | { ok: false; error: ToolError; principal?: Principal; durationMs: number };
+
+/** Stage: turns credentials into a principal, or throws UNAUTHENTICATED. */
+export interface Authenticator {
+  authenticate(bearer: string | undefined): Promise<Principal>;
+}
+
+/** Stage: decides whether a role may use a tool; throws FORBIDDEN otherwise. */
+export interface Authorizer {
+  authorize(principal: Principal, tool: AnyTool): void;
+}
+
+/** Stage: per-user, per-tool-class limits; throws RATE_LIMITED. */
+export interface RateLimiter {
+  consume(principal: Principal, tool: AnyTool): Promise<void>;
+}
+
+/** Stage: trims a result for the caller's role on the way out. */
+export type Redactor = (principal: Principal, tool: AnyTool, result: unknown) => unknown;
+
+export interface InvocationRecord {
+  request: InvocationRequest;
+  tool?: AnyTool;
+  principal?: Principal;
+  parameters?: unknown;
+  outcome: 'success' | 'error' | 'denied';
+  errorCode?: ErrorCode;
+  durationMs: number;
+}
+
+/** Stage: durable record of every invocation; the response waits for it. */
+export interface AuditSink {
+  record(entry: InvocationRecord): Promise<void>;
+}
+
+/** Stage: counters and timings; must never throw or block. */
+export interface InvocationObserver {
+  observe(entry: InvocationRecord): void;
+}
+
+export interface PipelineStages {
+  authenticator: Authenticator;
+  authorizer: Authorizer;
+  rateLimiter?: RateLimiter;
+  redactor?: Redactor;
+  audit?: AuditSink;
+  observers?: InvocationObserver[];
+}
+
+const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'OUT_OF_SCOPE',
+  'RATE_LIMITED',
+]);
+
+const NEVER_ABORTED = new AbortController().signal;
+const ignoreProgress = (): void => {};
+
+/**
+ * The one path every call takes, from every door (ARCHITECTURE §4). Each concern is a stage supplied by
+ * its own module, so adding audit or rate limits changes the stages, not this function's callers.
+ */
+export class InvocationPipeline {
+  constructor(
+    private readonly registry: ToolRegistry,
+    private readonly stages: PipelineStages,
+    private readonly log: FastifyBaseLogger,
+  ) {}
+
+  async invoke(request: InvocationRequest): Promise<InvocationResult> {
+    const started = performance.now();
+    let principal: Principal | undefined;
+    let registered: RegisteredTool | undefined;
+    let parameters: unknown;
+    try {
+      principal = await this.#authenticate(request.credentials);
+      registered = this.#resolve(request.tool);
+      const tool = registered.tool;
+      parameters = validate(tool.input, request.parameters);
+      this.stages.authorizer.authorize(principal, tool);
+      await this.stages.rateLimiter?.consume(principal, tool);
+      const ctx = this.#context(request, principal);
+      const raw = await tool.handler(parameters, ctx);
+      const result = this.#checkOutput(tool, raw, request.requestId);
+      const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result) : result;
+      const durationMs = performance.now() - started;
+      await this.#finish({ request, tool, principal, parameters, outcome: 'success', durationMs });
+      return { ok: true, result: shown, principal, durationMs };
+    } catch (thrown) {
+      const error = this.#asToolError(thrown, request);
+      const durationMs = performance.now() - started;
+      const outcome = DENIED_CODES.has(error.code) ? 'denied' : 'error';
+      const record: InvocationRecord = { request, outcome, errorCode: error.code, durationMs };
+      if (registered) record.tool = registered.tool;
+      if (principal) record.principal = principal;
+      if (parameters !== undefined) record.parameters = parameters;
+      try {
+        await this.#finish(record);
+      } catch (auditError) {
+        return { ok: false, error: this.#asToolError(auditError, request), durationMs };
+      }
+      return principal ? { ok: false, error, principal, durationMs } : { ok: false, error, durationMs };
+    }
+  }
+
+  async #authenticate(credentials: Credentials): Promise<Principal> {
+    if ('principal' in credentials) return credentials.principal;
+    return this.stages.authenticator.authenticate(credentials.bearer);
+  }
+
+  #resolve(name: string): RegisteredTool {
+    const registered = this.registry.get(name);
+    if (!registered) {
+      throw new ToolError(
+        'TOOL_NOT_FOUND',
+        `No tool named "${name}". List the available tools with GET /mcp/v1/tools.`,
+        {
+          tool: name,
+        },
+      );
+    }
+    return registered;
+  }
+
+  #context(request: InvocationRequest, principal: Principal): CallContext {
+    return {
+      requestId: request.requestId,
+      principal,
+      door: request.door,
+      log: this.log.child({ request_id: request.requestId, tool: request.tool }),
+      signal: request.signal ?? NEVER_ABORTED,
+      reportProgress: request.onProgress ?? ignoreProgress,
+    };
+  }
+
+  #checkOutput(tool: AnyTool, raw: unknown, requestId: string): unknown {
+    const parsed = tool.output.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    // A handler that breaks its own contract is our bug, not the caller's: log it and answer INTERNAL.
+    this.log.error(
+      { request_id: requestId, tool: tool.name, issues: parsed.error.issues.slice(0, 5) },
+      'tool output failed validation',
+    );
+    throw new ToolError('INTERNAL', 'The tool produced an invalid result. The problem has been logged.');
+  }
+
+  async #finish(record: InvocationRecord): Promise<void> {
+    if (this.stages.audit) await this.stages.audit.record(record);
+    for (const observer of this.stages.observers ?? []) observer.observe(record);
+  }
+
+  #asToolError(thrown: unknown, request: InvocationRequest): ToolError {
+    if (isToolError(thrown)) return thrown;
+    if (request.signal?.aborted)
+      return new ToolError('CONFLICT', 'The call was cancelled before it finished.');
+    this.log.error(
+      { request_id: request.requestId, tool: request.tool, err: thrown },
+      'tool failed unexpectedly',
+    );
+    return new ToolError(
+      'INTERNAL',
+      'An unexpected error occurred. The problem has been logged with the request id.',
+    );
+  }
+}
+
+/** Validates parameters, naming each bad field so a person or model can correct the call. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value ?? {});
+  if (parsed.success) return parsed.data;
+  const fields = parsed.error.issues.map((issue) => ({
+    field: issue.path.length > 0 ? issue.path.join('.') : '(parameters)',
+    message: issue.message,
+    code: issue.code,
+  }));
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Database, ScriptSession } from './database.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  checksum: string;
+}
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+// Any constant works; it only has to be the same for every process running migrations.
+const MIGRATION_LOCK_KEY = 74_201_911;
+
+export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
+  const migrations = readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .map((file) => {
+      const match = FILE_NAME.exec(file);
+      if (!match) throw new Error(`Migration file "${file}" must be named NNNN_name.sql`);
+      const sql = readFileSync(`${dir}/${file}`, 'utf8');
+      return {
+        version: Number(match[1]),
+        name: match[2]!,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    })
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]!.version === migrations[i - 1]!.version) {
+      throw new Error(`Two migrations share version ${migrations[i]!.version}`);
+    }
+  }
+  return migrations;
+}
+
+export interface MigrationReport {
+  applied: Migration[];
+  alreadyApplied: number;
+}
+
+/**
+ * Applies pending migrations in order, each in its own transaction, under an advisory lock so replicas
+ * starting together do not race. A changed file that was already applied stops everything: edit by adding
+ * a new migration instead.
+ */
+export async function migrate(
+  database: Database,
+  options: { migrations?: Migration[]; onApplied?: (m: Migration) => void } = {},
+): Promise<MigrationReport> {
+  const migrations = options.migrations ?? loadMigrations();
+  const session = await database.session();
+  try {
+    await session.exec(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+    try {
+      await session.exec(`CREATE TABLE IF NOT EXISTS public.schema_migrations (
+        version integer PRIMARY KEY,
+        name text NOT NULL,
+        checksum text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now()
+      )`);
+      const done = await session.query<{ version: number; name: string; checksum: string }>(
+        'SELECT version, name, checksum FROM public.schema_migrations ORDER BY version',
+      );
+      const doneByVersion = new Map(done.map((row) => [row.version, row]));
+      const applied: Migration[] = [];
+      for (const migration of migrations) {
+        const previous = doneByVersion.get(migration.version);
+        if (previous) {
+          if (previous.checksum !== migration.checksum) {
+            throw new Error(
+              `Migration ${migration.version}_${migration.name} changed after it was applied; add a new migration instead`,
+            );
+          }
+          continue;
+        }
+        await applyOne(session, migration);
+        applied.push(migration);
+        options.onApplied?.(migration);
+      }
+      return { applied, alreadyApplied: doneByVersion.size };
+    } finally {
+      await session.exec(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+    }
+  } finally {
+    await session.release();
+  }
+}
+
+async function applyOne(session: ScriptSession, migration: Migration): Promise<void> {
+  await session.exec('BEGIN');
+  try {
+    await session.exec(migration.sql);
+    await session.query(
+      'INSERT INTO public.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)',
+      [migration.version, migration.name, migration.checksum],
+    );
+    await session.exec('COMMIT');
+  } catch (error) {
+    await session.exec('ROLLBACK');
+    throw new Error(`Migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { buildApp } from './app.js';
+import { printDoctor, runDoctor } from './cli/doctor.js';
+import { bold, dim, fail, ok } from './cli/output.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
+import { ROLES, type Role } from './core/context.js';
+import { openDatabase } from './db/database.js';
+import { migrate } from './db/migrate.js';
+import { resolveJwtSecret } from './security/jwt-secret.js';
+import { issueToken, tokenSettings } from './security/tokens.js';
+import { PRODUCT_NAME, VERSION } from './version.js';
+
+const HELP: Record<string, string> = {
+  main: `${PRODUCT_NAME} ${VERSION}: MCP server for a radiology practice (PACS, RIS, reporting, billing)
+
+Usage: upc-mcp <command> [options]
+
+Commands:
+  serve       start the HTTP server (default)
+  migrate     apply database migrations and exit
+  token       print a signed access token (development and operations helper)
+  seed-demo   load synthetic demo data
+  doctor      check every backend and say how to fix what is wrong
+
+Run "upc-mcp <command> --help" for a command's options. Settings come from the environment; see .env.example.`,
+  serve: `Usage: upc-mcp serve
+
+Starts the server on HOST:PORT (default 127.0.0.1:8000). Without DATABASE_URL it uses embedded PGlite in
+DATA_DIR (default ./data). Stops gracefully on SIGTERM/SIGINT: in-flight calls finish, pools close.`,
+  migrate: `Usage: upc-mcp migrate
+
+Applies pending SQL migrations (src/db/migrations) to the configured database, then exits.`,
+  token: `Usage: upc-mcp token --sub <id> --role <role> [--patients P1,P2] [--ttl 3600]
+
+Prints a JWT signed with the configured HS256 key (JWT_SECRET_KEY, or the development key in DATA_DIR).
+Roles: ${ROLES.join(', ')}.`,
+  'seed-demo': `Usage: upc-mcp seed-demo [--pacs N] [--seed S]
+
+Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the Orthanc at ORTHANC_URL.`,
+  doctor: `Usage: upc-mcp doctor
+
+Checks the database, Orthanc, Redis and the identity provider from the current settings. Exits 1 if a
+required backend is not usable.`,
+};
+
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] && !argv[0].startsWith('-') ? argv[0] : 'serve';
+  const rest = argv[0] === command ? argv.slice(1) : argv;
+  if (!(command in HELP) || command === 'main') {
+    console.error(fail(`Unknown command "${command}".`));
+    console.error(HELP.main);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(argv[0] === command ? HELP[command] : HELP.main);
+    return 0;
+  }
+  const config = readConfig();
+  if (!config) return 1;
+  switch (command) {
+    case 'serve':
+      return serve(config);
+    case 'migrate':
+      return runMigrate(config);
+    case 'token':
+      return printToken(config, rest);
+    case 'seed-demo':
+      return seedDemoCommand(config, rest);
+    case 'doctor':
+      return printDoctor(await runDoctor(config)) ? 0 : 1;
+    default:
+      return 2;
+  }
+}
+
+function readConfig(): Config | undefined {
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(fail(error.message));
+      return undefined;
+    }
+    throw error;
+  }
+}
+
+async function serve(config: Config): Promise<number> {
+  const app = await buildApp(config);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down: finishing in-flight calls');
+    const force = setTimeout(() => {
+      app.log.error('shutdown grace period over; exiting');
+      process.exit(1);
+    }, config.SHUTDOWN_GRACE_MS);
+    force.unref();
+    await app.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  const address = await app.listen({ host: config.HOST, port: config.PORT });
+  const engine = app.parts.database.kind === 'pglite' ? `embedded PGlite (${config.DATA_DIR})` : 'PostgreSQL';
+  if (process.stdout.isTTY) {
+    console.log(
+      [
+        '',
+        bold(`${PRODUCT_NAME} ${VERSION} is listening on ${address}`),
+        `  health     ${address}/health`,
+        `  API docs   ${address}/docs`,
+        `  database   ${engine}`,
+        `  PACS       ${config.ORTHANC_URL}`,
+        dim('  get a token: npm run upc-mcp -- token --sub me --role admin'),
+        '',
+      ].join('\n'),
+    );
+  }
+  return new Promise<number>(() => {});
+}
+
+async function runMigrate(config: Config): Promise<number> {
+  const database = await openDatabase(config);
+  try {
+    const report = await migrate(database, {
+      onApplied: (m) => console.log(ok(`applied ${m.version}_${m.name}`)),
+    });
+    console.log(
+      report.applied.length === 0
+        ? ok(`database is up to date (${report.alreadyApplied} migrations)`)
+        : ok(`${report.applied.length} migration(s) applied`),
+    );
+    return 0;
+  } finally {
+    await database.close();
+  }
+}
+
+async function printToken(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sub: { type: 'string' },
+      role: { type: 'string' },
+      patients: { type: 'string' },
+      ttl: { type: 'string', default: '3600' },
+    },
+    strict: true,
+  });
+  const role = values.role as Role | undefined;
+  if (!values.sub || !role || !ROLES.includes(role)) {
+    console.error(fail(`--sub and --role are required; --role is one of ${ROLES.join(', ')}`));
+    return 2;
+  }
+  const ttl = Number(values.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 30 * 24 * 3600) {
+    console.error(fail('--ttl must be a whole number of seconds between 1 and 2592000'));
+    return 2;
+  }
+  const patients = values.patients
+    ?.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const token = await issueToken(tokenSettings(config, resolveJwtSecret(config)), {
+    subject: values.sub,
+    role,
+    ttlSeconds: ttl,
+    ...(patients ? { patients } : {}),
+  });
+  console.log(token);
+  return 0;
+}
+
+async function seedDemoCommand(config: Config, args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { pacs: { type: 'string', default: '0' }, seed: { type: 'string', default: '2026' } },
+    strict: true,
+  });
+  const { seedDemo } = await import('./cli/seed-demo.js');
+  return seedDemo(config, { pacsPatients: Number(values.pacs), seed: Number(values.seed) });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    console.error(fail((error as Error).message));
+    process.exitCode = 1;
+  },
+);

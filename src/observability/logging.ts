@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyServerOptions } from 'fastify';
+import type { Config } from '../config.js';
+
+/**
+ * Log fields that may carry patient data or secrets. Tool parameters and results are never logged whole;
+ * these paths catch them if someone logs an object that contains them.
+ */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+  'password',
+  '*.password',
+  'token',
+  '*.token',
+  'access_token',
+  '*.access_token',
+  'parameters',
+  '*.parameters',
+  'result',
+  '*.result',
+  'patient_name',
+  '*.patient_name',
+  'patient_id',
+  '*.patient_id',
+  'national_id',
+  '*.national_id',
+  'id_number',
+  '*.id_number',
+  'date_of_birth',
+  '*.date_of_birth',
+  'member_number',
+  '*.member_number',
+];
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accepts a caller's x-request-id when it is a plain token, otherwise mints one. */
+export function requestIdFor(req: IncomingMessage): string {
+  const incoming = req.headers['x-request-id'];
+  if (typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming)) return incoming;
+  return randomUUID();
+}
+
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return {
+    level: config.LOG_LEVEL,
+    redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' },
+    serializers: {
+      // Query strings can hold patient identifiers (e.g. ?patient_id=...): log the path only.
+      req: (req: { method: string; url: string; ip?: string }) => ({
+        method: req.method,
+        path: req.url.split('?')[0],
+        ip: req.ip,
+      }),
+    },
+  };
+}

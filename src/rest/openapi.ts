@@ -1,0 +1,144 @@
+import { ERROR_CODES } from '../core/errors.js';
+import type { ToolRegistry } from '../core/registry.js';
+
+const errorSchema = {
+  type: 'object',
+  required: ['success', 'error'],
+  properties: {
+    success: { const: false },
+    error: {
+      type: 'object',
+      required: ['error_code', 'message', 'request_id'],
+      properties: {
+        error_code: { type: 'string', enum: [...ERROR_CODES] },
+        message: { type: 'string' },
+        request_id: { type: 'string' },
+        details: { type: 'object' },
+      },
+    },
+    execution_time_ms: { type: 'number' },
+  },
+};
+
+const errorResponses = {
+  '400': {
+    description: 'INVALID_PARAMETERS: details.fields names each bad field',
+    content: json({ $ref: '#/components/schemas/Error' }),
+  },
+  '401': { description: 'UNAUTHENTICATED', content: json({ $ref: '#/components/schemas/Error' }) },
+  '403': { description: 'FORBIDDEN or OUT_OF_SCOPE', content: json({ $ref: '#/components/schemas/Error' }) },
+  '404': {
+    description: 'TOOL_NOT_FOUND or NOT_FOUND',
+    content: json({ $ref: '#/components/schemas/Error' }),
+  },
+  '409': {
+    description: 'CONFLICT or CONFIRMATION_REQUIRED',
+    content: json({ $ref: '#/components/schemas/Error' }),
+  },
+  '413': { description: 'PAYLOAD_TOO_LARGE', content: json({ $ref: '#/components/schemas/Error' }) },
+  '429': { description: 'RATE_LIMITED', content: json({ $ref: '#/components/schemas/Error' }) },
+  '503': { description: 'UPSTREAM_UNAVAILABLE', content: json({ $ref: '#/components/schemas/Error' }) },
+  '504': { description: 'UPSTREAM_TIMEOUT', content: json({ $ref: '#/components/schemas/Error' }) },
+};
+
+function json(schema: Record<string, unknown>) {
+  return { 'application/json': { schema } };
+}
+
+/** OpenAPI 3.1, generated from the registry's zod-derived JSON Schemas: it cannot drift from the tools. */
+export function buildOpenApi(registry: ToolRegistry, version: string): Record<string, unknown> {
+  const paths: Record<string, unknown> = {
+    '/health': {
+      get: {
+        tags: ['operations'],
+        summary: 'Health of the server and each module',
+        security: [],
+        responses: { '200': { description: 'ok or degraded' } },
+      },
+    },
+    '/ready': {
+      get: {
+        tags: ['operations'],
+        summary: 'Ready to take traffic',
+        security: [],
+        responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+      },
+    },
+    '/mcp/v1/tools': {
+      get: {
+        tags: ['tools'],
+        summary: 'List tools with their JSON Schemas',
+        security: [],
+        responses: { '200': { description: 'the tool catalog' } },
+      },
+    },
+    '/mcp/v1/invoke': {
+      post: {
+        tags: ['tools'],
+        summary: 'Invoke any tool by name',
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['tool'],
+            properties: {
+              tool: { type: 'string', enum: registry.names() },
+              parameters: { type: 'object' },
+              context: {
+                type: 'object',
+                properties: { idempotency_key: { type: 'string' }, confirmation_token: { type: 'string' } },
+              },
+            },
+          }),
+        },
+        responses: {
+          '200': { description: 'success', content: json({ type: 'object' }) },
+          ...errorResponses,
+        },
+      },
+    },
+  };
+  for (const { descriptor } of registry.list()) {
+    paths[`/mcp/v1/tools/${descriptor.name}/invoke`] = {
+      post: {
+        tags: [descriptor.module],
+        operationId: descriptor.name,
+        summary: descriptor.title,
+        description: `${descriptor.description}\n\nPermission: \`${descriptor.permission}\`${descriptor.confirmation ? ' (requires confirmation)' : ''}.`,
+        requestBody: { required: true, content: json(descriptor.input_schema) },
+        responses: {
+          '200': {
+            description: 'success',
+            content: json({
+              type: 'object',
+              required: ['success', 'result', 'execution_time_ms', 'request_id'],
+              properties: {
+                success: { const: true },
+                result: descriptor.output_schema,
+                execution_time_ms: { type: 'number' },
+                request_id: { type: 'string' },
+              },
+            }),
+          },
+          ...errorResponses,
+        },
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Ubuntu Patient Care MCP Server',
+      version,
+      description:
+        'REST door to the practice tools. The same tools are served over MCP at /mcp. Authenticate with a bearer JWT.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      schemas: { Error: errorSchema },
+    },
+    paths,
+  };
+}

@@ -1,0 +1,100 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { errorBody, httpStatusOf } from '../core/errors.js';
+import type { InvocationPipeline } from '../core/pipeline.js';
+import { validate } from '../core/pipeline.js';
+import type { ToolRegistry } from '../core/registry.js';
+import { bearerToken } from './bearer.js';
+
+const invokeBody = z.object({
+  tool: z.string().min(1).max(128),
+  parameters: z.record(z.string(), z.unknown()).default({}),
+  context: z
+    .object({
+      idempotency_key: z.string().min(1).max(200).optional(),
+      confirmation_token: z.string().min(1).max(2000).optional(),
+      session_id: z.string().max(200).optional(),
+    })
+    .loose()
+    .optional(),
+});
+
+export interface ToolRoutesOptions {
+  registry: ToolRegistry;
+  pipeline: InvocationPipeline;
+}
+
+/** The seed's REST door: list tools, invoke one. Identity always comes from the bearer token, never the body. */
+export async function toolRoutes(
+  app: FastifyInstance,
+  { registry, pipeline }: ToolRoutesOptions,
+): Promise<void> {
+  app.get('/mcp/v1/tools', async () => {
+    const tools = registry.list().map(({ descriptor }) => ({
+      name: descriptor.name,
+      title: descriptor.title,
+      description: descriptor.description,
+      module: descriptor.module,
+      permission: descriptor.permission,
+      requires_confirmation: descriptor.confirmation,
+      annotations: descriptor.annotations,
+      input_schema: descriptor.input_schema,
+      output_schema: descriptor.output_schema,
+      examples: descriptor.examples,
+    }));
+    return { tools, count: tools.length };
+  });
+
+  app.post('/mcp/v1/invoke', async (request, reply) => {
+    const body = validate(invokeBody, request.body);
+    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters);
+  });
+
+  // One route per tool, so the OpenAPI document can show each tool's own request and response schema.
+  app.post<{ Params: { name: string } }>('/mcp/v1/tools/:name/invoke', async (request, reply) => {
+    return invokeThroughPipeline(pipeline, request, reply, request.params.name, request.body ?? {});
+  });
+}
+
+async function invokeThroughPipeline(
+  pipeline: InvocationPipeline,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  tool: string,
+  parameters: unknown,
+) {
+  // A client that disconnects cancels its call; long handlers see the signal and stop.
+  const abort = new AbortController();
+  const onClose = () => {
+    if (!reply.sent) abort.abort();
+  };
+  request.raw.on('close', onClose);
+  const outcome = await pipeline.invoke({
+    tool,
+    parameters,
+    door: 'rest',
+    requestId: request.id,
+    credentials: { bearer: bearerToken(request) },
+    client: request.headers['user-agent'] ?? 'unknown',
+    ip: request.ip,
+    signal: abort.signal,
+  });
+  request.raw.off('close', onClose);
+  const executionTimeMs = Math.round(outcome.durationMs * 100) / 100;
+  if (outcome.ok) {
+    return {
+      success: true,
+      result: outcome.result,
+      execution_time_ms: executionTimeMs,
+      request_id: request.id,
+    };
+  }
+  if (outcome.error.code === 'UNAUTHENTICATED') {
+    void reply.header('www-authenticate', 'Bearer realm="upc-mcp"');
+  }
+  return reply.status(httpStatusOf(outcome.error.code)).send({
+    success: false,
+    error: errorBody(outcome.error, request.id),
+    execution_time_ms: executionTimeMs,
+  });
+}

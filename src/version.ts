@@ -1,0 +1,9 @@
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
+
+export const PRODUCT_NAME = pkg.name;
+export const VERSION = pkg.version;

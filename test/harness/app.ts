@@ -1,0 +1,71 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../../src/app.js';
+import { type Config, type ConfigInput, testConfig } from '../../src/config.js';
+import type { Role } from '../../src/core/context.js';
+import { issueToken, tokenSettings } from '../../src/security/tokens.js';
+import { createTestDatabase, type TestDatabase } from './postgres.js';
+
+export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export interface TestApp {
+  app: FastifyInstance;
+  config: Config;
+  database: TestDatabase;
+  /** A bearer token for a caller with these rights, in one line. */
+  tokenFor(
+    role: Role,
+    options?: { subject?: string; patients?: string[]; ttlSeconds?: number },
+  ): Promise<string>;
+  /** POST /mcp/v1/invoke as a role (or with an explicit token, or none). */
+  invoke(
+    tool: string,
+    parameters?: Record<string, unknown>,
+    as?: Role | { token: string } | null,
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+/** A complete server on its own throwaway PostgreSQL database, not listening (use inject or listen(0)). */
+export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp> {
+  const database = await createTestDatabase(inject('pgAdminUrl'));
+  const config = testConfig({
+    DATABASE_URL: database.url,
+    JWT_SECRET_KEY: TEST_JWT_SECRET,
+    ORTHANC_URL: 'http://127.0.0.1:1',
+    ORTHANC_TIMEOUT_MS: '1000',
+    DATABASE_POOL_SIZE: '4',
+    ...overrides,
+  });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp(config);
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  const settings = tokenSettings(config, TEST_JWT_SECRET);
+  const tokenFor: TestApp['tokenFor'] = (role, options = {}) =>
+    issueToken(settings, {
+      subject: options.subject ?? `test-${role}`,
+      role,
+      ...(options.patients ? { patients: options.patients } : {}),
+      ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}),
+    });
+  return {
+    app,
+    config,
+    database,
+    tokenFor,
+    async invoke(tool, parameters = {}, as = 'admin') {
+      const headers: Record<string, string> = {};
+      if (as !== null)
+        headers.authorization = `Bearer ${typeof as === 'string' ? await tokenFor(as) : as.token}`;
+      return app.inject({ method: 'POST', url: '/mcp/v1/invoke', headers, payload: { tool, parameters } });
+    },
+    async close() {
+      await app.close();
+      await database.drop();
+    },
+  };
+}
