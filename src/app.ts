@@ -1,14 +1,14 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import scalar from '@scalar/fastify-api-reference';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { ToolRegistry } from './core/registry.js';
 import { databaseAdapter } from './db/database.adapter.js';
 import { type Database, openDatabase } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, migrationLabel } from './db/migrate.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { OrthancClient } from './modules/pacs/orthanc.client.js';
@@ -51,7 +51,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: loggerOptions(config),
     genReqId: requestIdFor,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: false,
     return503OnClosing: true,
@@ -62,7 +62,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const database = options.database ?? (await openDatabase(config));
   try {
     await migrate(database, {
-      onApplied: (m) => app.log.info({ migration: `${m.version}_${m.name}` }, 'migration applied'),
+      onApplied: (m) => app.log.info({ migration: migrationLabel(m) }, 'migration applied'),
     });
   } catch (error) {
     if (ownsDatabase) await database.close();

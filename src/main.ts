@@ -6,7 +6,7 @@ import { bold, dim, fail, ok } from './cli/output.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
 import { openDatabase } from './db/database.js';
-import { migrate } from './db/migrate.js';
+import { migrate, migrationLabel } from './db/migrate.js';
 import { resolveJwtSecret } from './security/jwt-secret.js';
 import { issueToken, tokenSettings } from './security/tokens.js';
 import { PRODUCT_NAME, VERSION } from './version.js';
@@ -126,7 +126,7 @@ async function runMigrate(config: Config): Promise<number> {
   const database = await openDatabase(config);
   try {
     const report = await migrate(database, {
-      onApplied: (m) => console.log(ok(`applied ${m.version}_${m.name}`)),
+      onApplied: (m) => console.log(ok(`applied ${migrationLabel(m)}`)),
     });
     console.log(
       report.applied.length === 0

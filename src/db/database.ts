@@ -65,6 +65,8 @@ function openPostgres(connectionString: string, max: number): Database {
     },
     async close() {
       await db.destroy();
+      // Kysely ends the pool only if it ever used it; migrations may be the pool's only user.
+      if (!pool.ended) await pool.end();
     },
   };
 }

@@ -38,6 +38,11 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
   return migrations;
 }
 
+/** `0001_core`: the migration's file name without `.sql`. */
+export function migrationLabel(m: Migration): string {
+  return `${String(m.version).padStart(4, '0')}_${m.name}`;
+}
+
 export interface MigrationReport {
   applied: Migration[];
   alreadyApplied: number;
@@ -73,7 +78,7 @@ export async function migrate(
         if (previous) {
           if (previous.checksum !== migration.checksum) {
             throw new Error(
-              `Migration ${migration.version}_${migration.name} changed after it was applied; add a new migration instead`,
+              `Migration ${migrationLabel(migration)} changed after it was applied; add a new migration instead`,
             );
           }
           continue;
@@ -102,7 +107,7 @@ async function applyOne(session: ScriptSession, migration: Migration): Promise<v
     await session.exec('COMMIT');
   } catch (error) {
     await session.exec('ROLLBACK');
-    throw new Error(`Migration ${migration.version}_${migration.name} failed: ${(error as Error).message}`, {
+    throw new Error(`Migration ${migrationLabel(migration)} failed: ${(error as Error).message}`, {
       cause: error,
     });
   }
