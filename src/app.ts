@@ -4,6 +4,8 @@ import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
 import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
+import { ConfirmationGate } from './core/confirmation.js';
+import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { ToolRegistry } from './core/registry.js';
 import { databaseAdapter } from './db/database.adapter.js';
@@ -97,7 +99,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const secret = resolveJwtSecret(config);
   const pipeline = new InvocationPipeline(
     registry,
-    { authenticator: new JwtAuthenticator(tokenSettings(config, secret)), authorizer: Policy.fromFile() },
+    {
+      authenticator: new JwtAuthenticator(tokenSettings(config, secret)),
+      authorizer: Policy.fromFile(),
+      confirmations: new ConfirmationGate(database.db, secret),
+      idempotency: new IdempotencyStore(database.db),
+    },
     app.log,
   );
   app.decorate('parts', { config, database, registry, pipeline, manager });

@@ -1,7 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { z } from 'zod';
+import type { ConfirmationGate } from './confirmation.js';
 import type { CallContext, Door, Principal, ProgressUpdate } from './context.js';
 import { type ErrorCode, isToolError, ToolError } from './errors.js';
+import type { IdempotencyStore } from './idempotency.js';
 import type { RegisteredTool, ToolRegistry } from './registry.js';
 import type { AnyTool } from './tool.js';
 
@@ -19,6 +21,19 @@ export interface InvocationRequest {
   ip?: string;
   signal?: AbortSignal;
   onProgress?: (update: ProgressUpdate) => void;
+  /** Retrying a write with the same key returns the first result instead of running it again. */
+  idempotencyKey?: string;
+  /** The token from an earlier CONFIRMATION_REQUIRED answer, for tools that need confirmation. */
+  confirmationToken?: string;
+  /** Asks the person directly (MCP elicitation); when absent, the two-step token is used. */
+  confirm?: (request: ConfirmationPrompt) => Promise<boolean>;
+}
+
+export interface ConfirmationPrompt {
+  tool: string;
+  title: string;
+  message: string;
+  parameters: unknown;
 }
 
 export type InvocationResult =
@@ -67,6 +82,8 @@ export interface PipelineStages {
   authenticator: Authenticator;
   authorizer: Authorizer;
   rateLimiter?: RateLimiter;
+  confirmations?: ConfirmationGate;
+  idempotency?: IdempotencyStore;
   redactor?: Redactor;
   audit?: AuditSink;
   observers?: InvocationObserver[];
@@ -105,9 +122,8 @@ export class InvocationPipeline {
       parameters = validate(tool.input, request.parameters);
       this.stages.authorizer.authorize(principal, tool);
       await this.stages.rateLimiter?.consume(principal, tool);
-      const ctx = this.#context(request, principal);
-      const raw = await tool.handler(parameters, ctx);
-      const result = this.#checkOutput(tool, raw, request.requestId);
+      if (tool.confirmation) await this.#confirm(tool, principal, parameters, request);
+      const result = await this.#run(tool, principal, parameters, request);
       const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result) : result;
       const durationMs = performance.now() - started;
       await this.#finish({ request, tool, principal, parameters, outcome: 'success', durationMs });
@@ -146,6 +162,68 @@ export class InvocationPipeline {
       );
     }
     return registered;
+  }
+
+  async #confirm(
+    tool: AnyTool,
+    principal: Principal,
+    parameters: unknown,
+    request: InvocationRequest,
+  ): Promise<void> {
+    const gate = this.stages.confirmations;
+    if (!gate) return;
+    if (request.confirmationToken) {
+      await gate.redeem(principal, tool.name, parameters, request.confirmationToken);
+      return;
+    }
+    const message = `Please confirm: ${tool.title}.`;
+    if (request.confirm) {
+      const accepted = await request.confirm({ tool: tool.name, title: tool.title, message, parameters });
+      if (!accepted)
+        throw new ToolError(
+          'CONFIRMATION_REQUIRED',
+          `${tool.title} was not confirmed, so nothing was done.`,
+          { declined: true },
+        );
+      return;
+    }
+    const { token, expiresAt } = gate.issue(principal, tool.name, parameters);
+    throw new ToolError(
+      'CONFIRMATION_REQUIRED',
+      `${message} Show the person what will happen, then call again with the same parameters and confirmation_token.`,
+      { confirmation_token: token, expires_at: expiresAt.toISOString(), tool: tool.name, parameters },
+    );
+  }
+
+  /** Runs the handler (once per idempotency key) and checks its result against the output schema. */
+  async #run(
+    tool: AnyTool,
+    principal: Principal,
+    parameters: unknown,
+    request: InvocationRequest,
+  ): Promise<unknown> {
+    const key = tool.annotations.readOnlyHint ? undefined : request.idempotencyKey;
+    const store = this.stages.idempotency;
+    if (!key || !store)
+      return this.#checkOutput(
+        tool,
+        await tool.handler(parameters, this.#context(request, principal)),
+        request.requestId,
+      );
+    const claim = await store.claim(principal, tool.name, key, parameters);
+    if (claim.kind === 'replay') return claim.result;
+    try {
+      const result = this.#checkOutput(
+        tool,
+        await tool.handler(parameters, this.#context(request, principal)),
+        request.requestId,
+      );
+      await store.complete(principal, tool.name, key, result);
+      return result;
+    } catch (error) {
+      await store.release(principal, tool.name, key).catch(() => {});
+      throw error;
+    }
   }
 
   #context(request: InvocationRequest, principal: Principal): CallContext {

@@ -47,12 +47,19 @@ export async function toolRoutes(
 
   app.post('/mcp/v1/invoke', async (request, reply) => {
     const body = validate(invokeBody, request.body);
-    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters);
+    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, body.context);
   });
 
   // One route per tool, so the OpenAPI document can show each tool's own request and response schema.
   app.post<{ Params: { name: string } }>('/mcp/v1/tools/:name/invoke', async (request, reply) => {
-    return invokeThroughPipeline(pipeline, request, reply, request.params.name, request.body ?? {});
+    const headers = request.headers;
+    const context = {
+      idempotency_key:
+        typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined,
+      confirmation_token:
+        typeof headers['x-confirmation-token'] === 'string' ? headers['x-confirmation-token'] : undefined,
+    };
+    return invokeThroughPipeline(pipeline, request, reply, request.params.name, request.body ?? {}, context);
   });
 }
 
@@ -62,6 +69,7 @@ async function invokeThroughPipeline(
   reply: FastifyReply,
   tool: string,
   parameters: unknown,
+  context: { idempotency_key?: string | undefined; confirmation_token?: string | undefined } = {},
 ) {
   // A client that disconnects cancels its call; long handlers see the signal and stop.
   const abort = new AbortController();
@@ -78,6 +86,8 @@ async function invokeThroughPipeline(
     client: request.headers['user-agent'] ?? 'unknown',
     ip: request.ip,
     signal: abort.signal,
+    ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
+    ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
   });
   request.raw.off('close', onClose);
   const executionTimeMs = Math.round(outcome.durationMs * 100) / 100;
