@@ -8,6 +8,7 @@ import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { ToolRegistry } from './core/registry.js';
+import { PatientScopeResolver } from './core/scope.js';
 import { databaseAdapter } from './db/database.adapter.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
@@ -27,6 +28,7 @@ import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  scope: PatientScopeResolver;
   database: Database;
   registry: ToolRegistry;
   pipeline: InvocationPipeline;
@@ -72,6 +74,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
 
   const registry = new ToolRegistry();
+  // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
+  const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
   const orthanc = new OrthancClient({
     url: config.ORTHANC_URL,
@@ -102,12 +106,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     {
       authenticator: new JwtAuthenticator(tokenSettings(config, secret)),
       authorizer: Policy.fromFile(),
+      scope,
       confirmations: new ConfirmationGate(database.db, secret),
       idempotency: new IdempotencyStore(database.db),
     },
     app.log,
   );
-  app.decorate('parts', { config, database, registry, pipeline, manager });
+  app.decorate('parts', { config, scope, database, registry, pipeline, manager });
 
   let shuttingDown = false;
   app.addHook('onRequest', async (request, reply) => {

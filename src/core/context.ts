@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { PatientScope } from './scope.js';
 
 /** The clinical roles of ARCHITECTURE §6. */
 export const ROLES = [
@@ -44,4 +45,8 @@ export interface CallContext {
   readonly signal: AbortSignal;
   /** Reports progress on long work; a no-op when the door has no way to show it. */
   reportProgress(update: ProgressUpdate): void;
+  /** The patients this caller may see, resolved once per call on first use. */
+  patientScope(): Promise<PatientScope>;
+  /** Records which patients this call touched, for the audit log. */
+  touchPatients(...patientIds: string[]): void;
 }

@@ -5,6 +5,7 @@ import type { CallContext, Door, Principal, ProgressUpdate } from './context.js'
 import { type ErrorCode, isToolError, ToolError } from './errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { RegisteredTool, ToolRegistry } from './registry.js';
+import { type PatientScope, PatientScopeResolver } from './scope.js';
 import type { AnyTool } from './tool.js';
 
 /** How the caller proved who they are: a bearer token to check, or a principal a door already checked. */
@@ -63,6 +64,8 @@ export interface InvocationRecord {
   tool?: AnyTool;
   principal?: Principal;
   parameters?: unknown;
+  /** Patients the call touched (reported by the handler through its context). */
+  patientIds?: string[];
   outcome: 'success' | 'error' | 'denied';
   errorCode?: ErrorCode;
   durationMs: number;
@@ -80,6 +83,7 @@ export interface InvocationObserver {
 
 export interface PipelineStages {
   authenticator: Authenticator;
+  scope?: PatientScopeResolver;
   authorizer: Authorizer;
   rateLimiter?: RateLimiter;
   confirmations?: ConfirmationGate;
@@ -97,6 +101,7 @@ const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
 ]);
 
 const NEVER_ABORTED = new AbortController().signal;
+const DEFAULT_SCOPE = new PatientScopeResolver();
 const ignoreProgress = (): void => {};
 
 /**
@@ -112,6 +117,7 @@ export class InvocationPipeline {
 
   async invoke(request: InvocationRequest): Promise<InvocationResult> {
     const started = performance.now();
+    const touched = new Set<string>();
     let principal: Principal | undefined;
     let registered: RegisteredTool | undefined;
     let parameters: unknown;
@@ -123,10 +129,20 @@ export class InvocationPipeline {
       this.stages.authorizer.authorize(principal, tool);
       await this.stages.rateLimiter?.consume(principal, tool);
       if (tool.confirmation) await this.#confirm(tool, principal, parameters, request);
-      const result = await this.#run(tool, principal, parameters, request);
+      const ctx = this.#context(request, principal, touched);
+      const result = await this.#run(tool, ctx, parameters);
       const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result) : result;
       const durationMs = performance.now() - started;
-      await this.#finish({ request, tool, principal, parameters, outcome: 'success', durationMs });
+      const record: InvocationRecord = {
+        request,
+        tool,
+        principal,
+        parameters,
+        outcome: 'success',
+        durationMs,
+      };
+      if (touched.size > 0) record.patientIds = [...touched];
+      await this.#finish(record);
       return { ok: true, result: shown, principal, durationMs };
     } catch (thrown) {
       const error = this.#asToolError(thrown, request);
@@ -136,6 +152,9 @@ export class InvocationPipeline {
       if (registered) record.tool = registered.tool;
       if (principal) record.principal = principal;
       if (parameters !== undefined) record.parameters = parameters;
+      const deniedPatient = error.code === 'OUT_OF_SCOPE' ? error.details?.patient_id : undefined;
+      if (typeof deniedPatient === 'string') touched.add(deniedPatient);
+      if (touched.size > 0) record.patientIds = [...touched];
       try {
         await this.#finish(record);
       } catch (auditError) {
@@ -198,43 +217,53 @@ export class InvocationPipeline {
   /** Runs the handler (once per idempotency key) and checks its result against the output schema. */
   async #run(
     tool: AnyTool,
-    principal: Principal,
+    ctx: CallContext & { idempotencyKey?: string },
     parameters: unknown,
-    request: InvocationRequest,
   ): Promise<unknown> {
-    const key = tool.annotations.readOnlyHint ? undefined : request.idempotencyKey;
+    const key = tool.annotations.readOnlyHint ? undefined : ctx.idempotencyKey;
     const store = this.stages.idempotency;
-    if (!key || !store)
-      return this.#checkOutput(
-        tool,
-        await tool.handler(parameters, this.#context(request, principal)),
-        request.requestId,
-      );
-    const claim = await store.claim(principal, tool.name, key, parameters);
+    if (!key || !store) return this.#checkOutput(tool, await tool.handler(parameters, ctx), ctx.requestId);
+    const claim = await store.claim(ctx.principal, tool.name, key, parameters);
     if (claim.kind === 'replay') return claim.result;
     try {
-      const result = this.#checkOutput(
-        tool,
-        await tool.handler(parameters, this.#context(request, principal)),
-        request.requestId,
-      );
-      await store.complete(principal, tool.name, key, result);
+      const result = this.#checkOutput(tool, await tool.handler(parameters, ctx), ctx.requestId);
+      await store.complete(ctx.principal, tool.name, key, result);
       return result;
     } catch (error) {
-      await store.release(principal, tool.name, key).catch(() => {});
+      await store.release(ctx.principal, tool.name, key).catch(() => {});
       throw error;
     }
   }
 
-  #context(request: InvocationRequest, principal: Principal): CallContext {
-    return {
+  #context(
+    request: InvocationRequest,
+    principal: Principal,
+    touched: Set<string>,
+  ): CallContext & { idempotencyKey?: string } {
+    const log = this.log;
+    const scopeResolver = this.stages.scope ?? DEFAULT_SCOPE;
+    let childLog: FastifyBaseLogger | undefined;
+    let scope: Promise<PatientScope> | undefined;
+    const ctx: CallContext & { idempotencyKey?: string } = {
       requestId: request.requestId,
       principal,
       door: request.door,
-      log: this.log.child({ request_id: request.requestId, tool: request.tool }),
+      get log() {
+        childLog ??= log.child({ request_id: request.requestId, tool: request.tool });
+        return childLog;
+      },
       signal: request.signal ?? NEVER_ABORTED,
       reportProgress: request.onProgress ?? ignoreProgress,
+      patientScope: () => {
+        scope ??= scopeResolver.resolve(principal);
+        return scope;
+      },
+      touchPatients: (...patientIds: string[]) => {
+        for (const id of patientIds) touched.add(id);
+      },
     };
+    if (request.idempotencyKey) ctx.idempotencyKey = request.idempotencyKey;
+    return ctx;
   }
 
   #checkOutput(tool: AnyTool, raw: unknown, requestId: string): unknown {

@@ -1,0 +1,52 @@
+import type { Principal } from './context.js';
+import { ToolError } from './errors.js';
+
+/** Which patients a caller may see: everyone (clinical staff) or an explicit set (referring doctors). */
+export type PatientScope = { kind: 'all' } | { kind: 'patients'; patientIds: ReadonlySet<string> };
+
+/** A source of patients a restricted caller may see, e.g. the RIS's "patients I referred or was assigned". */
+export interface PatientScopeSource {
+  patientsFor(principal: Principal): Promise<Iterable<string>>;
+}
+
+/** Roles whose access is limited to their own patients (ARCHITECTURE §6). */
+const RESTRICTED_ROLES: ReadonlySet<Principal['role']> = new Set(['referring_doctor']);
+
+/**
+ * Resolves a caller's patient scope once per call. Restricted roles see the union of the token's explicit
+ * `patients` claim and every registered source; everyone else sees all patients. Modules apply the scope
+ * inside their queries (filters), never by filtering results afterwards.
+ */
+export class PatientScopeResolver {
+  readonly #sources: PatientScopeSource[] = [];
+
+  addSource(source: PatientScopeSource): void {
+    this.#sources.push(source);
+  }
+
+  async resolve(principal: Principal): Promise<PatientScope> {
+    if (!RESTRICTED_ROLES.has(principal.role)) return { kind: 'all' };
+    const ids = new Set<string>(principal.patients ?? []);
+    for (const source of this.#sources) {
+      for (const id of await source.patientsFor(principal)) ids.add(id);
+    }
+    return { kind: 'patients', patientIds: ids };
+  }
+}
+
+export function inScope(scope: PatientScope, patientId: string): boolean {
+  return scope.kind === 'all' || scope.patientIds.has(patientId);
+}
+
+/** For single-item reads: answer OUT_OF_SCOPE (audited as denied) rather than revealing anything. */
+export function assertInScope(scope: PatientScope, patientId: string): void {
+  if (!inScope(scope, patientId)) {
+    throw new ToolError(
+      'OUT_OF_SCOPE',
+      'This patient is outside your scope (not referred by or assigned to you).',
+      {
+        patient_id: patientId,
+      },
+    );
+  }
+}
