@@ -285,24 +285,32 @@ interface StudyShape {
   seriesPerStudy: number;
   instancesPerSeries: number;
   modalities: readonly Modality[];
+  /** Folded into UIDs: the same seed with different content options must not reuse a UID. */
+  contentKey: string;
 }
 
-function makeStudy(seed: number, path: string, accession: number, studyId: number, shape: StudyShape) {
+function makeStudy(
+  seed: number,
+  path: string,
+  accession: number,
+  studyId: number,
+  shape: StudyShape,
+): SyntheticStudy {
   const rng = rngFor(seed, `study/${path}`);
   const modality = pick(rng, shape.modalities);
   const protocol = pick(rng, PROTOCOLS[modality]);
   const series: SyntheticSeries[] = [];
   for (let s = 0; s < shape.seriesPerStudy; s++) {
     series.push({
-      seriesInstanceUid: uidFor(seed, `series/${path}/${s}`),
+      seriesInstanceUid: uidFor(seed, `${shape.contentKey}/series/${path}/${s}`),
       seriesNumber: s + 1,
       seriesDescription: protocol.series[s % protocol.series.length] ?? protocol.description,
       instanceCount: shape.instancesPerSeries,
-      frameOfReferenceUid: uidFor(seed, `frame-of-reference/${path}/${s}`),
+      frameOfReferenceUid: uidFor(seed, `${shape.contentKey}/frame-of-reference/${path}/${s}`),
     });
   }
-  const study: SyntheticStudy = {
-    studyInstanceUid: uidFor(seed, `study/${path}`),
+  return {
+    studyInstanceUid: uidFor(seed, `${shape.contentKey}/study/${path}`),
     accessionNumber: `ACC${String(accession).padStart(8, '0')}`,
     studyId: String(studyId),
     studyDate: randomDate(rng, '2022-01-01', '2025-06-30'),
@@ -313,7 +321,6 @@ function makeStudy(seed: number, path: string, accession: number, studyId: numbe
     referringPhysicianName: pick(rng, REFERRING_PHYSICIANS),
     series,
   };
-  return study;
 }
 
 /** Plans a practice. Cheap: no pixels are made until {@link iterateInstances} or {@link buildInstance}. */
@@ -322,17 +329,27 @@ export function generatePractice(options: GeneratePracticeOptions): PracticePlan
   requireCount('seed', seed, 0, 0xffffffff);
   const patients = requireCount('patients', options.patients, 0, 1_000_000);
   const studiesPerPatient = requireCount('studiesPerPatient', options.studiesPerPatient, 0, 100);
-  const shape: StudyShape = {
-    seriesPerStudy: requireCount('seriesPerStudy', options.seriesPerStudy ?? 1, 1, 100),
-    instancesPerSeries: requireCount('instancesPerSeries', options.instancesPerSeries ?? 3, 1, 10_000),
-    modalities: options.modalities?.length ? options.modalities : ALL_MODALITIES,
-  };
+  const seriesPerStudy = requireCount('seriesPerStudy', options.seriesPerStudy ?? 1, 1, 100);
+  const instancesPerSeries = requireCount('instancesPerSeries', options.instancesPerSeries ?? 3, 1, 10_000);
+  const modalities = options.modalities?.length ? options.modalities : ALL_MODALITIES;
   const rows = requireCount('rows', options.rows ?? DEFAULT_SIZE, 8, 4096);
   const columns = requireCount('columns', options.columns ?? DEFAULT_SIZE, 8, 4096);
+  const institutionName = options.institutionName ?? DEFAULT_INSTITUTION;
+  // Everything that changes what a study contains, but not the number of patients or studies: growing a
+  // practice keeps existing UIDs, while e.g. a different image size yields new ones.
+  const contentKey = JSON.stringify([
+    seriesPerStudy,
+    instancesPerSeries,
+    modalities,
+    rows,
+    columns,
+    institutionName,
+  ]);
+  const shape: StudyShape = { seriesPerStudy, instancesPerSeries, modalities, contentKey };
 
   // Ids count up from a seed-dependent base and wrap, so they stay unique within one plan.
   const patientBase = idBase(seed, 'patient', 1_000_000);
-  const accessionBase = idBase(seed, 'accession', 100_000_000);
+  const accessionBase = idBase(seed, `accession/${contentKey}/${studiesPerPatient}`, 100_000_000);
   const planned: PracticePatient[] = [];
   for (let p = 0; p < patients; p++) {
     const patient = makePatient(seed, p, (patientBase + p) % 1_000_000);
@@ -345,14 +362,14 @@ export function generatePractice(options: GeneratePracticeOptions): PracticePlan
   }
 
   const studies = patients * studiesPerPatient;
-  const series = studies * shape.seriesPerStudy;
+  const series = studies * seriesPerStudy;
   return {
     seed,
     rows,
     columns,
-    institutionName: options.institutionName ?? DEFAULT_INSTITUTION,
+    institutionName,
     patients: planned,
-    counts: { patients, studies, series, instances: series * shape.instancesPerSeries },
+    counts: { patients, studies, series, instances: series * instancesPerSeries },
   };
 }
 
@@ -371,8 +388,8 @@ interface Appearance {
 }
 
 const APPEARANCE: Readonly<Record<Modality, Appearance>> = {
-  // With RescaleIntercept -1024: air -1024 HU, soft tissue ~40 HU, organ ~90 HU, bone ~1200 HU.
-  CT: { background: 0, body: 1064, organ: 1114, bone: 2224, windowCenter: 40, windowWidth: 400 },
+  // With RescaleIntercept -1024: air -1024 HU, soft tissue ~40 HU, enhancing organ ~200 HU, bone ~1200 HU.
+  CT: { background: 0, body: 1064, organ: 1224, bone: 2224, windowCenter: 40, windowWidth: 400 },
   MR: { background: 0, body: 420, organ: 900, bone: 90, windowCenter: 500, windowWidth: 1000 },
   CR: { background: 150, body: 1500, organ: 1200, bone: 3600, windowCenter: 2048, windowWidth: 4096 },
 };
