@@ -2,6 +2,10 @@ import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import { auditAdapter } from './audit/audit.adapter.js';
+import { auditDb } from './audit/audit.store.js';
+import { auditTools } from './audit/audit.tools.js';
+import { AuditWriter } from './audit/audit.writer.js';
 import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
 import { ConfirmationGate } from './core/confirmation.js';
@@ -18,6 +22,7 @@ import { OrthancClient } from './modules/pacs/orthanc.client.js';
 import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
+import { auditRoutes } from './rest/audit.routes.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
 import { buildOpenApi } from './rest/openapi.js';
 import { toolRoutes } from './rest/tools.routes.js';
@@ -28,6 +33,7 @@ import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  auditWriter: AuditWriter;
   scope: PatientScopeResolver;
   database: Database;
   registry: ToolRegistry;
@@ -83,7 +89,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     password: config.ORTHANC_PASSWORD,
     timeoutMs: config.ORTHANC_TIMEOUT_MS,
   });
+  const auditWriter = new AuditWriter(database.db, app.log);
   manager.add(databaseAdapter(database));
+  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
   manager.add(pacsAdapter(orthanc));
   manager.add(
     adminAdapter(
@@ -109,10 +117,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       scope,
       confirmations: new ConfirmationGate(database.db, secret),
       idempotency: new IdempotencyStore(database.db),
+      audit: auditWriter,
     },
     app.log,
   );
-  app.decorate('parts', { config, scope, database, registry, pipeline, manager });
+  app.decorate('parts', { config, auditWriter, scope, database, registry, pipeline, manager });
 
   let shuttingDown = false;
   app.addHook('onRequest', async (request, reply) => {
@@ -138,6 +147,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(healthRoutes, { manager, version: VERSION, isShuttingDown: () => shuttingDown });
   await app.register(toolRoutes, { registry, pipeline });
+  await app.register(auditRoutes, { pipeline });
 
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);

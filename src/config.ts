@@ -65,6 +65,7 @@ export const configSchema = z.object({
     .max(512 * 1024 * 1024)
     .default(50 * 1024 * 1024),
   DEMO_DATA: booleanFlag,
+  AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
 });
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
+import { AUDIT_HELP, auditCommand } from './cli/audit.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
 import { bold, dim, fail, ok } from './cli/output.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
@@ -22,6 +23,7 @@ Commands:
   token       print a signed access token (development and operations helper)
   seed-demo   load synthetic demo data
   doctor      check every backend and say how to fix what is wrong
+  audit       verify, export or archive the audit log
 
 Run "upc-mcp <command> --help" for a command's options. Settings come from the environment; see .env.example.`,
   serve: `Usage: upc-mcp serve
@@ -38,6 +40,7 @@ Roles: ${ROLES.join(', ')}.`,
   'seed-demo': `Usage: upc-mcp seed-demo [--pacs N] [--seed S]
 
 Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the Orthanc at ORTHANC_URL.`,
+  audit: AUDIT_HELP,
   doctor: `Usage: upc-mcp doctor
 
 Checks the database, Orthanc, Redis and the identity provider from the current settings. Exits 1 if a
@@ -67,6 +70,8 @@ async function main(argv: string[]): Promise<number> {
       return printToken(config, rest);
     case 'seed-demo':
       return seedDemoCommand(config, rest);
+    case 'audit':
+      return auditCommand(config, rest);
     case 'doctor':
       return printDoctor(await runDoctor(config)) ? 0 : 1;
     default:

@@ -74,6 +74,8 @@ export interface InvocationRecord {
 /** Stage: durable record of every invocation; the response waits for it. */
 export interface AuditSink {
   record(entry: InvocationRecord): Promise<void>;
+  /** False while the store is failing: PHI tools then refuse to run rather than run unaudited. */
+  isAvailable?(): boolean;
 }
 
 /** Stage: counters and timings; must never throw or block. */
@@ -125,9 +127,11 @@ export class InvocationPipeline {
       principal = await this.#authenticate(request.credentials);
       registered = this.#resolve(request.tool);
       const tool = registered.tool;
-      parameters = validate(tool.input, request.parameters);
+      // Role before parameters: a caller without the permission learns nothing about the tool's inputs.
       this.stages.authorizer.authorize(principal, tool);
+      parameters = validate(tool.input, request.parameters);
       await this.stages.rateLimiter?.consume(principal, tool);
+      if (tool.phi && this.stages.audit?.isAvailable?.() === false) throw auditUnavailable();
       if (tool.confirmation) await this.#confirm(tool, principal, parameters, request);
       const ctx = this.#context(request, principal, touched);
       const result = await this.#run(tool, ctx, parameters);
@@ -142,7 +146,16 @@ export class InvocationPipeline {
         durationMs,
       };
       if (touched.size > 0) record.patientIds = [...touched];
-      await this.#finish(record);
+      try {
+        await this.#finish(record);
+      } catch (auditError) {
+        // Patient data is never handed out unaudited; other results may go, with the failure logged.
+        if (tool.phi) return { ok: false, error: auditUnavailable(), principal, durationMs };
+        this.log.error(
+          { request_id: request.requestId, err: (auditError as Error).message },
+          'audit write failed',
+        );
+      }
       return { ok: true, result: shown, principal, durationMs };
     } catch (thrown) {
       const error = this.#asToolError(thrown, request);
@@ -157,8 +170,8 @@ export class InvocationPipeline {
       if (touched.size > 0) record.patientIds = [...touched];
       try {
         await this.#finish(record);
-      } catch (auditError) {
-        return { ok: false, error: this.#asToolError(auditError, request), durationMs };
+      } catch {
+        return { ok: false, error: auditUnavailable(), durationMs };
       }
       return principal ? { ok: false, error, principal, durationMs } : { ok: false, error, durationMs };
     }
@@ -278,8 +291,8 @@ export class InvocationPipeline {
   }
 
   async #finish(record: InvocationRecord): Promise<void> {
-    if (this.stages.audit) await this.stages.audit.record(record);
     for (const observer of this.stages.observers ?? []) observer.observe(record);
+    if (this.stages.audit) await this.stages.audit.record(record);
   }
 
   #asToolError(thrown: unknown, request: InvocationRequest): ToolError {
@@ -295,6 +308,13 @@ export class InvocationPipeline {
       'An unexpected error occurred. The problem has been logged with the request id.',
     );
   }
+}
+
+function auditUnavailable(): ToolError {
+  return new ToolError(
+    'UPSTREAM_UNAVAILABLE',
+    'The audit log is unavailable, so patient data cannot be accessed right now. Try again shortly.',
+  );
 }
 
 /** Validates parameters, naming each bad field so a person or model can correct the call. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { errorBody, httpStatusOf } from '../core/errors.js';
-import type { InvocationPipeline } from '../core/pipeline.js';
+import type { InvocationPipeline, InvocationResult } from '../core/pipeline.js';
 import { validate } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
 import { bearerToken } from './bearer.js';
@@ -69,27 +69,51 @@ async function invokeThroughPipeline(
   reply: FastifyReply,
   tool: string,
   parameters: unknown,
-  context: { idempotency_key?: string | undefined; confirmation_token?: string | undefined } = {},
+  context: InvokeContext = {},
 ) {
-  // A client that disconnects cancels its call; long handlers see the signal and stop.
+  return sendOutcome(request, reply, await runTool(pipeline, request, tool, parameters, context));
+}
+
+export interface InvokeContext {
+  idempotency_key?: string | undefined;
+  confirmation_token?: string | undefined;
+}
+
+/** Runs a tool for an HTTP request: identity from its bearer token, cancelled if the client goes away. */
+export async function runTool(
+  pipeline: InvocationPipeline,
+  request: FastifyRequest,
+  tool: string,
+  parameters: unknown,
+  context: InvokeContext = {},
+): Promise<InvocationResult> {
+  // The socket closing before we answer means the client went away: cancel the work. (The request's own
+  // 'close' event is no use here: Node emits it as soon as the body has been read.)
   const abort = new AbortController();
-  const onClose = () => {
-    if (!reply.sent) abort.abort();
-  };
-  request.raw.on('close', onClose);
-  const outcome = await pipeline.invoke({
-    tool,
-    parameters,
-    door: 'rest',
-    requestId: request.id,
-    credentials: { bearer: bearerToken(request) },
-    client: request.headers['user-agent'] ?? 'unknown',
-    ip: request.ip,
-    signal: abort.signal,
-    ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
-    ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
-  });
-  request.raw.off('close', onClose);
+  const socket = request.raw.socket as { once?: unknown } | undefined;
+  const watch = typeof socket?.once === 'function' ? request.raw.socket : undefined;
+  const onClose = () => abort.abort();
+  watch?.once('close', onClose);
+  try {
+    return await pipeline.invoke({
+      tool,
+      parameters,
+      door: 'rest',
+      requestId: request.id,
+      credentials: { bearer: bearerToken(request) },
+      client: request.headers['user-agent'] ?? 'unknown',
+      ip: request.ip,
+      signal: abort.signal,
+      ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
+      ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
+    });
+  } finally {
+    watch?.off('close', onClose);
+  }
+}
+
+/** The REST envelope for a pipeline outcome, with the status and headers its error code implies. */
+export function sendOutcome(request: FastifyRequest, reply: FastifyReply, outcome: InvocationResult) {
   const executionTimeMs = Math.round(outcome.durationMs * 100) / 100;
   if (outcome.ok) {
     return {
@@ -99,12 +123,14 @@ async function invokeThroughPipeline(
       request_id: request.id,
     };
   }
-  if (outcome.error.code === 'UNAUTHENTICATED') {
-    void reply.header('www-authenticate', 'Bearer realm="upc-mcp"');
-  }
-  return reply.status(httpStatusOf(outcome.error.code)).send({
+  const error = outcome.error;
+  if (error.code === 'UNAUTHENTICATED') void reply.header('www-authenticate', 'Bearer realm="upc-mcp"');
+  const retryAfter = error.details?.retry_after_seconds;
+  if (error.code === 'RATE_LIMITED' && typeof retryAfter === 'number')
+    void reply.header('retry-after', String(retryAfter));
+  return reply.status(httpStatusOf(error.code)).send({
     success: false,
-    error: errorBody(outcome.error, request.id),
+    error: errorBody(error, request.id),
     execution_time_ms: executionTimeMs,
   });
 }
