@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+import { testConfig } from '../../src/config.js';
+import { openDatabase } from '../../src/db/database.js';
+import { issueToken } from '../../src/security/tokens.js';
+import { runCli, spawnCli } from '../harness/cli.js';
+import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
+
+const SECRET = 'crash-test-secret-crash-test-secret-0123456789';
+let db: TestDatabase;
+let dataDir: string;
+
+beforeAll(async () => {
+  db = await createTestDatabase(inject('pgAdminUrl'));
+  dataDir = mkdtempSync(path.join(os.tmpdir(), 'upc-crash-'));
+});
+afterAll(async () => {
+  await db.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+it('after kill -9 under load, every acknowledged call has its audit event and the chain verifies', async () => {
+  const port = await freePort();
+  const env = {
+    DATABASE_URL: db.url,
+    JWT_SECRET_KEY: SECRET,
+    ORTHANC_URL: 'http://127.0.0.1:1',
+    ORTHANC_TIMEOUT_MS: '200',
+    PORT: String(port),
+    DATA_DIR: dataDir,
+  };
+  const server = spawnCli(['serve'], env);
+  const base = `http://127.0.0.1:${port}`;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const token = await issueToken(
+    { secret: SECRET, issuer: 'upc-mcp', audience: 'upc-mcp' },
+    { subject: 'load', role: 'admin' },
+  );
+  for (let i = 0; i < 200; i++) {
+    if (
+      await fetch(`${base}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const acknowledged: string[] = [];
+  let stop = false;
+  const worker = async (n: number) => {
+    for (let i = 0; !stop; i++) {
+      const tool = i % 4 === 0 ? 'admin_search_audit' : 'admin_get_system_status';
+      try {
+        const response = await fetch(`${base}/mcp/v1/invoke`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'x-request-id': `w${n}-${i}`,
+          },
+          body: JSON.stringify({ tool, parameters: tool === 'admin_search_audit' ? { limit: 1 } : {} }),
+        });
+        if (response.status === 200) acknowledged.push(`w${n}-${i}`);
+        await response.arrayBuffer();
+      } catch {
+        return; // the server is gone
+      }
+    }
+  };
+  const workers = Array.from({ length: 16 }, (_, n) => worker(n));
+  await new Promise((r) => setTimeout(r, 2_000));
+  server.kill('SIGKILL');
+  stop = true;
+  await Promise.all(workers);
+  await exited;
+  expect(acknowledged.length).toBeGreaterThan(50);
+
+  const database = await openDatabase(testConfig({ DATABASE_URL: db.url }));
+  try {
+    const present = await sql<{ request_id: string }>`
+      SELECT request_id FROM audit.events WHERE request_id = ANY(${acknowledged})`.execute(database.db);
+    const found = new Set(present.rows.map((r) => r.request_id));
+    expect(acknowledged.filter((id) => !found.has(id))).toEqual([]);
+  } finally {
+    await database.close();
+  }
+
+  const verify = await runCli(['audit', 'verify'], { DATABASE_URL: db.url, DATA_DIR: dataDir });
+  expect(verify.stdout).toMatch(/audit chain intact/);
+  expect(verify.code).toBe(0);
+
+  // And the CLI notices tampering, naming the event.
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  await client.query('BEGIN');
+  await client.query('SET LOCAL session_replication_role = replica');
+  await client.query("UPDATE audit.events SET outcome = 'denied' WHERE id = 5");
+  await client.query('COMMIT');
+  await client.end();
+  const broken = await runCli(['audit', 'verify'], { DATABASE_URL: db.url, DATA_DIR: dataDir });
+  expect(broken.code).toBe(1);
+  expect(broken.stdout).toMatch(/audit chain BROKEN at event 5: content does not match its hash/);
+}, 60_000);
