@@ -18,21 +18,30 @@ import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
+import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
 import { OrthancClient } from './modules/pacs/orthanc.client.js';
 import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
 import { auditRoutes } from './rest/audit.routes.js';
+import { authRoutes } from './rest/auth.routes.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
 import { buildOpenApi } from './rest/openapi.js';
 import { toolRoutes } from './rest/tools.routes.js';
 import { resolveJwtSecret } from './security/jwt-secret.js';
+import { LoginService } from './security/login.js';
 import { Policy } from './security/policy.js';
+import { MemoryCounterStore, RedisCounterStore, ToolRateLimiter } from './security/rate-limit.js';
+import { RoleRedactor } from './security/redaction.js';
+import { connectRedis } from './security/redis.js';
 import { JwtAuthenticator, tokenSettings } from './security/tokens.js';
+import { securityDb } from './security/users.store.js';
 import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  policy: Policy;
+  rateLimiter: ToolRateLimiter;
   auditWriter: AuditWriter;
   scope: PatientScopeResolver;
   database: Database;
@@ -93,15 +102,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
   manager.add(pacsAdapter(orthanc));
+  scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
-    adminAdapter(
-      adminTools({
+    adminAdapter([
+      ...assignmentTools(securityDb(database.db)),
+      ...adminTools({
         version: VERSION,
         startedAt,
         health: () => manager.health(),
         toolCount: () => registry.names().length,
       }),
-    ),
+    ]),
   );
   for (const adapter of manager.adapters) {
     for (const tool of adapter.tools()) registry.register(tool, adapter.name);
@@ -109,11 +120,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await manager.initializeAll();
 
   const secret = resolveJwtSecret(config);
+  const policy = Policy.fromFile(config.POLICY_FILE);
+  const counters = config.REDIS_URL
+    ? new RedisCounterStore(connectRedis(config.REDIS_URL))
+    : new MemoryCounterStore();
+  const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
+  const redactor = new RoleRedactor(policy);
+  for (const adapter of manager.adapters)
+    if (adapter.redactions) redactor.declare(adapter.name, adapter.redactions);
   const pipeline = new InvocationPipeline(
     registry,
     {
       authenticator: new JwtAuthenticator(tokenSettings(config, secret)),
-      authorizer: Policy.fromFile(),
+      authorizer: policy,
+      rateLimiter,
+      redactor: redactor.redact,
       scope,
       confirmations: new ConfirmationGate(database.db, secret),
       idempotency: new IdempotencyStore(database.db),
@@ -121,7 +142,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     app.log,
   );
-  app.decorate('parts', { config, auditWriter, scope, database, registry, pipeline, manager });
+  app.decorate('parts', {
+    config,
+    policy,
+    rateLimiter,
+    auditWriter,
+    scope,
+    database,
+    registry,
+    pipeline,
+    manager,
+  });
 
   let shuttingDown = false;
   app.addHook('onRequest', async (request, reply) => {
@@ -132,6 +163,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   app.addHook('onClose', async () => {
     await manager.shutdownAll();
+    await counters.close();
     if (ownsDatabase) await database.close();
   });
 
@@ -148,6 +180,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(healthRoutes, { manager, version: VERSION, isShuttingDown: () => shuttingDown });
   await app.register(toolRoutes, { registry, pipeline });
   await app.register(auditRoutes, { pipeline });
+  const login = new LoginService(
+    securityDb(database.db),
+    tokenSettings(config, secret),
+    counters,
+    policy.document.rate_limits.login,
+    config.ACCESS_TOKEN_TTL_SECONDS,
+  );
+  await app.register(authRoutes, { login, audit: auditWriter });
 
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);

@@ -42,12 +42,14 @@ export const configSchema = z.object({
   JWT_ISSUER: z.string().min(1).default('upc-mcp'),
   JWT_AUDIENCE: z.string().min(1).default('upc-mcp'),
   JWKS_URL: optionalUrl,
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   REDIS_URL: optionalString.pipe(
     z
       .string()
       .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
       .optional(),
   ),
+  POLICY_FILE: optionalString,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   CORS_ORIGINS: z
     .string()

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { AUDIT_HELP, auditCommand } from './cli/audit.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
 import { bold, dim, fail, ok } from './cli/output.js';
+import { USERS_HELP, usersCommand } from './cli/users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
 import { openDatabase } from './db/database.js';
@@ -24,6 +25,7 @@ Commands:
   seed-demo   load synthetic demo data
   doctor      check every backend and say how to fix what is wrong
   audit       verify, export or archive the audit log
+  users       add, list, disable or reset built-in users
 
 Run "upc-mcp <command> --help" for a command's options. Settings come from the environment; see .env.example.`,
   serve: `Usage: upc-mcp serve
@@ -41,6 +43,7 @@ Roles: ${ROLES.join(', ')}.`,
 
 Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the Orthanc at ORTHANC_URL.`,
   audit: AUDIT_HELP,
+  users: USERS_HELP,
   doctor: `Usage: upc-mcp doctor
 
 Checks the database, Orthanc, Redis and the identity provider from the current settings. Exits 1 if a
@@ -72,6 +75,8 @@ async function main(argv: string[]): Promise<number> {
       return seedDemoCommand(config, rest);
     case 'audit':
       return auditCommand(config, rest);
+    case 'users':
+      return usersCommand(config, rest);
     case 'doctor':
       return printDoctor(await runDoctor(config)) ? 0 : 1;
     default:

@@ -20,6 +20,11 @@ export interface Adapter {
   healthCheck(): Promise<HealthResult>;
   shutdown(): Promise<void>;
   tools(): AnyTool[];
+  /**
+   * Output fields holding sensitive data, by kind (`findings: 'clinical_text'`, `id_number': 'national_id'`).
+   * The policy file decides which roles see each kind; the security stage masks or withholds the rest.
+   */
+  redactions?: Readonly<Record<string, 'clinical_text' | 'national_id' | 'member_number'>>;
 }
 
 export type ModuleStatus = 'up' | 'down';

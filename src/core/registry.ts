@@ -27,7 +27,7 @@ export class ToolRegistry {
     assertValidToolDefinition(tool);
     if (this.#tools.has(tool.name)) throw new Error(`Tool "${tool.name}" is registered twice`);
     // Unknown parameters are refused, not ignored: a misspelt filter must not silently widen a search.
-    const strict: AnyTool = { ...tool, input: tool.input.strict() };
+    const strict: AnyTool = { ...tool, module, input: tool.input.strict() };
     this.#tools.set(tool.name, { tool: strict, descriptor: describe(strict, module) });
   }
 

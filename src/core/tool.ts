@@ -34,6 +34,8 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   /** True when a person must confirm before the call runs (sign, submit, send, cancel). */
   confirmation?: boolean;
   examples?: ToolExample<z.input<I>>[];
+  /** The module that registered the tool; set by the registry. */
+  module?: string;
   handler: (input: z.output<I>, ctx: CallContext) => Promise<z.input<O>>;
 }
 

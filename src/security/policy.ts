@@ -7,33 +7,74 @@ import type { Authorizer } from '../core/pipeline.js';
 import type { AnyTool } from '../core/tool.js';
 
 const PERMISSION = /^(\*|[a-z_]+:(\*|[a-z_]+))$/;
+const permission = z.string().regex(PERMISSION, 'must be module:action, module:* or *');
+
+const windowSchema = z.object({
+  limit: z.number().int().min(1),
+  window_seconds: z.number().int().min(1).max(86_400),
+});
+
+export const REDACTION_KINDS = ['clinical_text', 'national_id', 'member_number'] as const;
+export type RedactionKind = (typeof REDACTION_KINDS)[number];
+
+const redactionRule = z.union([
+  z.object({ hidden_from: z.array(z.enum(ROLES)) }),
+  z.object({ visible_to: z.array(z.enum(ROLES)) }),
+]);
 
 const policyFileSchema = z.object({
-  roles: z.record(
-    z.enum(ROLES),
-    z.array(z.string().regex(PERMISSION, 'must be module:action, module:* or *')),
-  ),
+  roles: z.partialRecord(z.enum(ROLES), z.array(permission)),
+  rate_limits: z
+    .object({
+      default: windowSchema,
+      classes: z
+        .record(z.string(), windowSchema.extend({ permissions: z.array(permission).min(1) }))
+        .default({}),
+      login: windowSchema.extend({
+        lock_after_failures: z.number().int().min(1).default(5),
+        lock_minutes: z.number().int().min(1).default(15),
+      }),
+    })
+    .default({
+      default: { limit: 1000, window_seconds: 900 },
+      classes: {},
+      login: { limit: 10, window_seconds: 900, lock_after_failures: 5, lock_minutes: 15 },
+    }),
+  redaction: z.partialRecord(z.enum(REDACTION_KINDS), redactionRule).default({}),
 });
+
+export type PolicyDocument = z.output<typeof policyFileSchema>;
+export type RateWindow = z.output<typeof windowSchema>;
 
 export const DEFAULT_POLICY_FILE = fileURLToPath(
   new URL('../../policy/default-policy.json', import.meta.url),
 );
 
-/** Role → granted permissions. A role missing from the file is granted nothing (deny by default). */
+/**
+ * The practice's access policy, from one file: role → permissions (deny by default: a role missing from
+ * the file, or a permission no grant matches, is refused), rate limits per tool class, and which roles
+ * see which sensitive fields.
+ */
 export class Policy implements Authorizer {
   readonly #grants: ReadonlyMap<Role, readonly string[]>;
 
-  constructor(grants: Partial<Record<Role, string[]>>) {
-    this.#grants = new Map(Object.entries(grants) as [Role, string[]][]);
+  constructor(readonly document: PolicyDocument) {
+    this.#grants = new Map(Object.entries(document.roles) as [Role, string[]][]);
   }
 
   static fromFile(file: string = DEFAULT_POLICY_FILE): Policy {
-    const parsed = policyFileSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new Error(`Policy file ${file} cannot be read: ${(error as Error).message}`);
+    }
+    const parsed = policyFileSchema.safeParse(raw);
     if (!parsed.success) {
       const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
       throw new Error(`Policy file ${file} is invalid: ${problems}`);
     }
-    return new Policy(parsed.data.roles);
+    return new Policy(parsed.data);
   }
 
   allows(role: Role, permission: string): boolean {
@@ -52,5 +93,12 @@ export class Policy implements Authorizer {
         { tool: tool.name, permission: tool.permission, role: principal.role },
       );
     }
+  }
+
+  /** Whether a role may see a kind of sensitive field. */
+  mayView(role: Role, kind: RedactionKind): boolean {
+    const rule = this.document.redaction[kind];
+    if (!rule) return true;
+    return 'hidden_from' in rule ? !rule.hidden_from.includes(role) : rule.visible_to.includes(role);
   }
 }

@@ -1,0 +1,68 @@
+import type { Principal, Role } from '../core/context.js';
+import type { Redactor } from '../core/pipeline.js';
+import type { AnyTool } from '../core/tool.js';
+import type { Policy, RedactionKind } from './policy.js';
+
+/** Field name → kind of sensitive data, declared once per module (e.g. `findings: 'clinical_text'`). */
+export type FieldRedactions = Readonly<Record<string, RedactionKind>>;
+
+export const WITHHELD = '[withheld: not available to your role]';
+
+/** Keeps the last four characters so staff can still tell records apart: `*********1234`. */
+export function maskIdentifier(value: string): string {
+  if (value.length <= 4) return '*'.repeat(value.length);
+  return `${'*'.repeat(value.length - 4)}${value.slice(-4)}`;
+}
+
+type FieldAction = 'hide' | 'mask';
+
+/**
+ * Trims results on the way out according to the caller's role: clinical text withheld, identifiers
+ * masked. Which fields are sensitive is declared per module; who may see each kind is in the policy
+ * file. Only string fields are touched, so results still match their published schemas.
+ */
+export class RoleRedactor {
+  readonly #fieldsByModule = new Map<string, FieldRedactions>();
+  readonly #plans = new Map<string, Map<string, FieldAction> | null>();
+
+  constructor(private readonly policy: Policy) {}
+
+  declare(module: string, fields: FieldRedactions): void {
+    this.#fieldsByModule.set(module, { ...this.#fieldsByModule.get(module), ...fields });
+    this.#plans.clear();
+  }
+
+  readonly redact: Redactor = (principal: Principal, tool: AnyTool, result: unknown) => {
+    const plan = this.#plan(principal.role, tool.module ?? '');
+    return plan ? apply(result, plan) : result;
+  };
+
+  /** What to do with each sensitive field of a module for a role; null when nothing applies (fast path). */
+  #plan(role: Role, module: string): Map<string, FieldAction> | null {
+    const key = `${role}|${module}`;
+    let plan = this.#plans.get(key);
+    if (plan !== undefined) return plan;
+    const actions = new Map<string, FieldAction>();
+    for (const [field, kind] of Object.entries(this.#fieldsByModule.get(module) ?? {})) {
+      if (!this.policy.mayView(role, kind)) actions.set(field, kind === 'clinical_text' ? 'hide' : 'mask');
+    }
+    plan = actions.size > 0 ? actions : null;
+    this.#plans.set(key, plan);
+    return plan;
+  }
+}
+
+function apply(value: unknown, plan: Map<string, FieldAction>): unknown {
+  if (Array.isArray(value)) return value.map((item) => apply(item, plan));
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const action = plan.get(key);
+    if (action && typeof item === 'string' && item !== '') {
+      out[key] = action === 'hide' ? WITHHELD : maskIdentifier(item);
+    } else {
+      out[key] = apply(item, plan);
+    }
+  }
+  return out;
+}
