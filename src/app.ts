@@ -40,6 +40,7 @@ import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  redactor: RoleRedactor;
   policy: Policy;
   rateLimiter: ToolRateLimiter;
   auditWriter: AuditWriter;
@@ -144,6 +145,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   );
   app.decorate('parts', {
     config,
+    redactor,
     policy,
     rateLimiter,
     auditWriter,
