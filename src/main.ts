@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { AUDIT_HELP, auditCommand } from './cli/audit.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
 import { bold, dim, fail, ok } from './cli/output.js';
+import { demoDataOnStart, printDemoCredentials, seedDemo, seedDemoDatabase } from './cli/seed-demo.js';
 import { USERS_HELP, usersCommand } from './cli/users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
@@ -98,6 +99,10 @@ function readConfig(): Config | undefined {
 
 async function serve(config: Config): Promise<number> {
   const app = await buildApp(config);
+  if (demoDataOnStart(config)) {
+    const credentials = await seedDemoDatabase(app.parts.database, config, { pacsPatients: 0, seed: 2026 });
+    printDemoCredentials(credentials, config.DATA_DIR);
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
@@ -190,7 +195,6 @@ async function seedDemoCommand(config: Config, args: string[]): Promise<number> 
     options: { pacs: { type: 'string', default: '0' }, seed: { type: 'string', default: '2026' } },
     strict: true,
   });
-  const { seedDemo } = await import('./cli/seed-demo.js');
   return seedDemo(config, { pacsPatients: Number(values.pacs), seed: Number(values.seed) });
 }
 

@@ -1,13 +1,57 @@
 import type { Config } from '../config.js';
-import { ok } from './output.js';
+import type { Database } from '../db/database.js';
+import { openDatabase } from '../db/database.js';
+import { migrate } from '../db/migrate.js';
+import { type DemoCredential, seedDemoUsers } from '../security/demo-users.js';
+import { securityDb } from '../security/users.store.js';
+import { dim, fail, ok } from './output.js';
 
 export interface SeedDemoOptions {
   pacsPatients: number;
   seed: number;
 }
 
-/** Loads synthetic demo data into the configured backends. */
-export async function seedDemo(_config: Config, options: SeedDemoOptions): Promise<number> {
-  console.log(ok(`nothing to seed yet (pacs=${options.pacsPatients}, seed=${options.seed})`));
+/** Demo data loads on start when asked (DEMO_DATA=1) or by default on the embedded development database. */
+export function demoDataOnStart(config: Config): boolean {
+  if (config.NODE_ENV === 'production') return false;
+  return config.DEMO_DATA ?? (!config.DATABASE_URL && config.NODE_ENV === 'development');
+}
+
+/** Loads the database part of the demo (users, ...) into an open database; safe to run again. */
+export async function seedDemoDatabase(
+  database: Database,
+  config: Config,
+  _options: SeedDemoOptions,
+): Promise<DemoCredential[]> {
+  return seedDemoUsers(securityDb(database.db), config.DATA_DIR);
+}
+
+export function printDemoCredentials(credentials: DemoCredential[], dataDir: string): void {
+  if (credentials.length === 0) return;
+  console.log(ok(`demo users created (passwords also in ${dataDir}/demo-credentials.json):`));
+  for (const c of credentials) console.log(`    ${c.username.padEnd(24)} ${c.password}`);
+  console.log(
+    dim('    sign in: curl -s -X POST localhost:8000/auth/token -H "content-type: application/json" \\'),
+  );
+  console.log(dim(`             -d '{"username":"demo.admin","password":"..."}'`));
+}
+
+/** `upc-mcp seed-demo`: synthetic demo data in the configured backends. Refused in production. */
+export async function seedDemo(config: Config, options: SeedDemoOptions): Promise<number> {
+  if (config.NODE_ENV === 'production') {
+    console.error(
+      fail('seed-demo is refused when NODE_ENV=production: demo users and data never go to production.'),
+    );
+    return 1;
+  }
+  const database = await openDatabase(config);
+  try {
+    await migrate(database);
+    const credentials = await seedDemoDatabase(database, config, options);
+    printDemoCredentials(credentials, config.DATA_DIR);
+    if (credentials.length === 0) console.log(ok('demo users already exist'));
+  } finally {
+    await database.close();
+  }
   return 0;
 }
