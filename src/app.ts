@@ -22,7 +22,10 @@ import { assignmentScopeSource, assignmentTools } from './modules/admin/assignme
 import { OrthancClient } from './modules/pacs/orthanc.client.js';
 import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
+import { registerLoadShedding } from './observability/load-shedding.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
+import { Metrics } from './observability/metrics.js';
+import { metricsPlugin } from './observability/metrics.plugin.js';
 import { auditRoutes } from './rest/audit.routes.js';
 import { authRoutes } from './rest/auth.routes.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
@@ -40,6 +43,7 @@ import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  metrics: Metrics;
   redactor: RoleRedactor;
   policy: Policy;
   rateLimiter: ToolRateLimiter;
@@ -129,10 +133,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const redactor = new RoleRedactor(policy);
   for (const adapter of manager.adapters)
     if (adapter.redactions) redactor.declare(adapter.name, adapter.redactions);
+  const metrics = new Metrics({ auditStats: () => auditWriter.stats });
+  const authenticator = new JwtAuthenticator(tokenSettings(config, secret));
   const pipeline = new InvocationPipeline(
     registry,
     {
-      authenticator: new JwtAuthenticator(tokenSettings(config, secret)),
+      authenticator,
+      observers: [metrics],
       authorizer: policy,
       rateLimiter,
       redactor: redactor.redact,
@@ -145,6 +152,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   );
   app.decorate('parts', {
     config,
+    metrics,
     redactor,
     policy,
     rateLimiter,
@@ -170,6 +178,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   await app.register(errorsPlugin);
+  await app.register(metricsPlugin, { metrics, manager, authenticator, scrapeToken: config.METRICS_TOKEN });
+  await registerLoadShedding(app, config.LOAD_SHED_EVENT_LOOP_DELAY_MS);
   await app.register(helmet, {
     // The API reference page needs inline scripts and styles; everything else is JSON.
     contentSecurityPolicy: false,

@@ -121,8 +121,9 @@ export class InvocationPipeline {
     const started = performance.now();
     const touched = new Set<string>();
     let principal: Principal | undefined;
-    let registered: RegisteredTool | undefined;
     let parameters: unknown;
+    // Looked up first (without failing) so that even unauthenticated attempts are recorded against the tool.
+    let registered: RegisteredTool | undefined = this.registry.get(request.tool);
     try {
       principal = await this.#authenticate(request.credentials);
       registered = this.#resolve(request.tool);

@@ -40,7 +40,7 @@ it('after kill -9 under load, every acknowledged call has its audit event and th
     { secret: SECRET, issuer: 'upc-mcp', audience: 'upc-mcp' },
     { subject: 'load', role: 'admin' },
   );
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     if (
       await fetch(`${base}/ready`).then(
         (r) => r.ok,
@@ -106,4 +106,4 @@ it('after kill -9 under load, every acknowledged call has its audit event and th
   const broken = await runCli(['audit', 'verify'], { DATABASE_URL: db.url, DATA_DIR: dataDir });
   expect(broken.code).toBe(1);
   expect(broken.stdout).toMatch(/audit chain BROKEN at event 5: content does not match its hash/);
-}, 60_000);
+}, 180_000);

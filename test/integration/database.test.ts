@@ -125,5 +125,5 @@ describe('PGlite (embedded default)', () => {
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 });
