@@ -14,8 +14,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
-import { OrthancClient } from './modules/pacs/orthanc.client.js';
-import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
@@ -77,14 +76,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
-  const orthanc = new OrthancClient({
-    url: config.ORTHANC_URL,
-    username: config.ORTHANC_USERNAME,
-    password: config.ORTHANC_PASSWORD,
-    timeoutMs: config.ORTHANC_TIMEOUT_MS,
-  });
   manager.add(databaseAdapter(database));
-  manager.add(pacsAdapter(orthanc));
+  // PACS (issue 6): one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead)
+  // from ORTHANC_* settings; pacsAdapter registers the nine pacs_* tools (src/modules/pacs/pacs.tools.ts).
+  manager.add(pacsAdapter(orthancFromConfig(config)));
   manager.add(
     adminAdapter(
       adminTools({
