@@ -4,7 +4,9 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Role } from '../../src/core/context.js';
+import { testConfig } from '../../src/config.js';
+import type { CallContext, ProgressUpdate, Role } from '../../src/core/context.js';
+import type { AnyTool } from '../../src/core/tool.js';
 import {
   buildInstance,
   generatePractice,
@@ -12,6 +14,8 @@ import {
   type PracticePlan,
   type SyntheticStudy,
 } from '../../src/dicom/synthetic.js';
+import { orthancFromConfig } from '../../src/modules/pacs/pacs.adapter.js';
+import { pacsTools } from '../../src/modules/pacs/pacs.tools.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { loadSyntheticPractice, type OrthancHandle, startOrthanc } from '../harness/orthanc.js';
 
@@ -683,5 +687,88 @@ describe('patient scope (referring doctor)', () => {
   it('sees nothing at all with an empty scope', async () => {
     const nobody = { token: await t.tokenFor('referring_doctor', { subject: 'dr-new', patients: [] }) };
     expect(await ok('pacs_search_studies', {}, nobody)).toEqual({ studies: [], next_offset: null });
+  });
+});
+
+describe('long work: progress and cancellation (handlers called directly)', () => {
+  let tools: Map<string, AnyTool>;
+  let close: () => Promise<void>;
+  beforeAll(() => {
+    const client = orthancFromConfig(
+      testConfig({
+        ORTHANC_URL: orthanc.url,
+        ORTHANC_USERNAME: orthanc.username,
+        ORTHANC_PASSWORD: orthanc.password,
+      }),
+    );
+    tools = new Map(pacsTools(client).map((tool) => [tool.name, tool]));
+    close = () => client.close();
+  });
+  afterAll(() => close());
+
+  function context(signal: AbortSignal, progress: ProgressUpdate[], touched: string[]): CallContext {
+    return {
+      requestId: 'test',
+      principal: { subject: 'tester', role: 'admin' },
+      door: 'rest',
+      log: t.app.log,
+      signal,
+      reportProgress: (update) => progress.push(update),
+      patientScope: async () => ({ kind: 'all' }),
+      touchPatients: (...ids) => touched.push(...ids),
+    };
+  }
+
+  async function run(
+    name: string,
+    parameters: Record<string, unknown>,
+    signal = new AbortController().signal,
+  ) {
+    const tool = tools.get(name)!;
+    const progress: ProgressUpdate[] = [];
+    const touched: string[] = [];
+    const result = await tool.handler(tool.input.parse(parameters), context(signal, progress, touched));
+    return { result: result as Record<string, unknown>, progress, touched };
+  }
+
+  it('upload reports progress per file and the touched patient', async () => {
+    const { patient, files } = extraStudy(888);
+    const { result, progress, touched } = await run('pacs_upload_study', {
+      files: files.map((f) => ({ data_base64: f.toString('base64') })),
+    });
+    expect(result).toMatchObject({ stored: 2, failed: 0 });
+    expect(progress.map((p) => [p.progress, p.total])).toEqual([
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(touched).toEqual([patient.patientId]);
+  });
+
+  it('upload stops between files once cancelled', async () => {
+    const { files } = extraStudy(889);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(
+      run(
+        'pacs_upload_study',
+        { files: files.map((f) => ({ data_base64: f.toString('base64') })) },
+        controller.signal,
+      ),
+    ).rejects.toMatchObject({ code: 'CONFLICT', details: { processed: 0 } });
+    const { studies } = await ok<{ studies: unknown[] }>('pacs_search_studies', {
+      patient_id: extraStudy(889).patient.patientId,
+    });
+    expect(studies).toEqual([]);
+  });
+
+  it('anonymisation reports job progress up to 100 %', async () => {
+    const { study } = allStudies()[8]!;
+    const { result, progress } = await run('pacs_anonymize_study', {
+      study_instance_uid: study.studyInstanceUid,
+      profile: 'teaching',
+    });
+    expect(result.patient_name).toBe('TEACHING^CASE');
+    expect(String(result.patient_id)).toMatch(/^TEACH-/);
+    expect(progress.at(-1)).toMatchObject({ progress: 100, total: 100 });
   });
 });
