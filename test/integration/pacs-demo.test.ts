@@ -40,7 +40,10 @@ it('upc-mcp seed-demo --pacs N loads N synthetic patients with progress; a rerun
 });
 
 it('seed-demo fails with a clear message when Orthanc cannot be reached', async () => {
-  const result = await runCli(['seed-demo', '--pacs', '1'], { ORTHANC_URL: 'http://127.0.0.1:1' });
-  expect(result.code).toBe(1);
-  expect(result.stderr).toMatch(/cannot be reached/);
+  // The CLI prints this message and exits 1 (main.ts); called directly to spare a second process start.
+  const config = testConfig({ ORTHANC_URL: 'http://127.0.0.1:1', ORTHANC_RETRIES: '0' });
+  await expect(seedPacsDemo(config, { patients: 1, seed: 1, print: () => {} })).rejects.toMatchObject({
+    code: 'UPSTREAM_UNAVAILABLE',
+    message: expect.stringMatching(/cannot be reached/),
+  });
 });

@@ -1,5 +1,6 @@
 /** Checks an uploaded file is DICOM Part-10 and reads the identifiers we report, before Orthanc sees it. */
-import { data as dcmjsData } from 'dcmjs';
+// dcmjs is loaded on the first upload, not at start: it is large, and every CLI command imports the app.
+let dcmjs: Promise<typeof import('dcmjs')> | undefined;
 
 export interface DicomIdentity {
   patientId: string;
@@ -27,13 +28,15 @@ function firstString(dataset: Record<string, { Value?: unknown[] }>, tag: string
  * A Part-10 file starts with a 128-byte preamble and `DICM`. The header is parsed up to the pixel data
  * (cheap) so that a truncated or garbled file is reported per file instead of reaching the PACS.
  */
-export function checkDicomFile(bytes: Buffer): DicomCheck {
+export async function checkDicomFile(bytes: Buffer): Promise<DicomCheck> {
   if (bytes.length < 132 || bytes.toString('latin1', 128, 132) !== 'DICM') {
     return { ok: false, error: 'not a DICOM Part-10 file (no "DICM" after the 128-byte preamble)' };
   }
+  dcmjs ??= import('dcmjs');
+  const { data } = await dcmjs;
   try {
     const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    const file = dcmjsData.DicomMessage.readFile(buffer, {
+    const file = data.DicomMessage.readFile(buffer, {
       untilTag: '7FE00010',
       includeUntilTagValue: false,
     });

@@ -105,7 +105,7 @@ async function storeOne(
 ): Promise<FileResult> {
   const bytes = decodeBase64(data);
   if (!bytes) return { ...base, error: 'data_base64 is not valid base64' };
-  const check = checkDicomFile(bytes);
+  const check = await checkDicomFile(bytes);
   if (!check.ok) return { ...base, error: check.error };
   const identity = {
     sop_instance_uid: check.identity.sopInstanceUid,
