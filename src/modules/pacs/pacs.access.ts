@@ -6,8 +6,8 @@ import { find, type OrthancSeries, type OrthancStudy, studyByUid } from './ortha
 import type { OrthancClient } from './orthanc.client.js';
 
 /**
- * Maps a StudyInstanceUID to Orthanc's study and checks the caller may see its patient. The patient is
- * recorded as touched either way, so a refused attempt shows up in the audit log against that patient.
+ * Maps a StudyInstanceUID to Orthanc's study and checks the caller may see its patient (OUT_OF_SCOPE
+ * otherwise; the pipeline records the refused patient id from the error for the audit log).
  */
 export async function studyForCaller(
   client: OrthancClient,
