@@ -19,8 +19,7 @@ import { migrate, migrationLabel } from './db/migrate.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
-import { OrthancClient } from './modules/pacs/orthanc.client.js';
-import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
@@ -97,16 +96,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
-  const orthanc = new OrthancClient({
-    url: config.ORTHANC_URL,
-    username: config.ORTHANC_USERNAME,
-    password: config.ORTHANC_PASSWORD,
-    timeoutMs: config.ORTHANC_TIMEOUT_MS,
-  });
   const auditWriter = new AuditWriter(database.db, app.log);
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
-  manager.add(pacsAdapter(orthanc));
+  // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
+  // ORTHANC_* settings; pacsAdapter registers the pacs_* tools (src/modules/pacs/pacs.tools.ts).
+  manager.add(pacsAdapter(orthancFromConfig(config)));
   scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
     adminAdapter([

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
+import { seedPacsDemo } from '../modules/pacs/pacs.demo.js';
 import { type DemoCredential, seedDemoUsers } from '../security/demo-users.js';
 import { securityDb } from '../security/users.store.js';
 import { dim, fail, ok } from './output.js';
@@ -38,6 +39,14 @@ export function printDemoCredentials(credentials: DemoCredential[], dataDir: str
 
 /** `upc-mcp seed-demo`: synthetic demo data in the configured backends. Refused in production. */
 export async function seedDemo(config: Config, options: SeedDemoOptions): Promise<number> {
+  if (!Number.isInteger(options.pacsPatients) || options.pacsPatients < 0 || options.pacsPatients > 100_000) {
+    console.error(fail('--pacs must be a whole number of patients between 0 and 100000'));
+    return 2;
+  }
+  if (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff) {
+    console.error(fail('--seed must be a whole number between 0 and 4294967295'));
+    return 2;
+  }
   if (config.NODE_ENV === 'production') {
     console.error(
       fail('seed-demo is refused when NODE_ENV=production: demo users and data never go to production.'),
@@ -53,5 +62,18 @@ export async function seedDemo(config: Config, options: SeedDemoOptions): Promis
   } finally {
     await database.close();
   }
+  if (options.pacsPatients === 0) return 0;
+  const pacs = await seedPacsDemo(config, {
+    patients: options.pacsPatients,
+    seed: options.seed,
+    print: (line) => console.log(line),
+  });
+  if (pacs.failed > 0) {
+    console.error(fail(`PACS: ${pacs.failed} images failed: ${pacs.errors.join('; ')}`));
+    return 1;
+  }
+  console.log(
+    ok(`PACS: ${pacs.patients} patients, ${pacs.studies} studies, ${pacs.instances} images loaded`),
+  );
   return 0;
 }

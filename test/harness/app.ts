@@ -35,6 +35,8 @@ export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp
     ORTHANC_URL: 'http://127.0.0.1:1',
     ORTHANC_TIMEOUT_MS: '1000',
     DATABASE_POOL_SIZE: '4',
+    // Shedding reacts to machine load; only the test that exercises it turns it on.
+    LOAD_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
   });
   let app: FastifyInstance;
