@@ -97,11 +97,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
   const auditWriter = new AuditWriter(database.db, app.log);
+  const metrics = new Metrics({ auditStats: () => auditWriter.stats });
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
   // ORTHANC_* settings; pacsAdapter registers the pacs_* tools (src/modules/pacs/pacs.tools.ts).
-  manager.add(pacsAdapter(orthancFromConfig(config)));
+  manager.add(pacsAdapter(orthancFromConfig(config, metrics)));
   scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
     adminAdapter([
@@ -128,7 +129,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const redactor = new RoleRedactor(policy);
   for (const adapter of manager.adapters)
     if (adapter.redactions) redactor.declare(adapter.name, adapter.redactions);
-  const metrics = new Metrics({ auditStats: () => auditWriter.stats });
   const authenticator = new JwtAuthenticator(tokenSettings(config, secret));
   const pipeline = new InvocationPipeline(
     registry,

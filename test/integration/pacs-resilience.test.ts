@@ -78,7 +78,13 @@ describe('Orthanc down and back', () => {
       details: { breaker: 'open' },
     });
     expect(open.json().error.message).toMatch(/paused/);
-    expect(ms).toBeLessThan(100);
+    expect(ms).toBeLessThan(TIMEOUT_MS); // answered without waiting on the dead Orthanc
+
+    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    expect(metrics).toMatch(/upc_backend_breaker_state\{backend="orthanc"\} 2/);
+    expect(metrics).toMatch(
+      /upc_backend_errors_total\{backend="orthanc",operation="POST \/tools",outcome="error"\} [1-9]/,
+    );
 
     const degraded = await health();
     expect(degraded.status).toBe('degraded');
@@ -97,6 +103,9 @@ describe('Orthanc down and back', () => {
     expect(back.json().result.study.study_instance_uid).toBe(uid);
 
     const recovered = await health();
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body).toMatch(
+      /upc_backend_breaker_state\{backend="orthanc"\} 0/,
+    );
     expect(recovered.status).toBe('ok');
     expect(recovered.modules.pacs).toMatchObject({ status: 'up', details: { breaker: 'closed' } });
   });

@@ -92,7 +92,9 @@ describe('every tool as every role', () => {
         const response = await t.invoke(tool.name, parameters as Record<string, unknown>, role);
         const forbidden = response.statusCode === 403 && response.json().error.error_code === 'FORBIDDEN';
         if (forbidden === loaded.allows(role, tool.permission)) {
-          mismatches.push(`${role} → ${tool.name}: got ${response.statusCode} ${response.body.slice(0, 200)}`);
+          mismatches.push(
+            `${role} → ${tool.name}: got ${response.statusCode} ${response.body.slice(0, 200)}`,
+          );
         }
       }
     }

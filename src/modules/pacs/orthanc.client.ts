@@ -99,6 +99,7 @@ export class OrthancClient {
     if (this.#resilience) {
       return this.#resilience.run((signal) => this.#attempt(request, signal), {
         idempotent,
+        operation: operationLabel(request.method, request.path),
         signal: request.signal,
         ...(request.timeoutMs !== undefined ? { timeoutMs: request.timeoutMs } : {}),
       });
@@ -202,4 +203,10 @@ function transportError(error: unknown, timeoutMs: number): ToolError {
     'The PACS (Orthanc) cannot be reached. Check that it is running and ORTHANC_URL is right.',
     { cause: code || name },
   );
+}
+
+/** `GET /studies` for `GET /studies/abc/series?expand`: ids and queries stay out of metric labels. */
+function operationLabel(method: string, path: string): string {
+  const first = path.split('?')[0]?.split('/').filter(Boolean)[0] ?? '';
+  return `${method} /${first}`;
 }

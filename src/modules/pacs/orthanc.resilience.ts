@@ -15,6 +15,7 @@ import {
   wrap,
 } from 'cockatiel';
 import { isToolError, ToolError } from '../../core/errors.js';
+import { type BackendTelemetry, NO_TELEMETRY } from '../../core/telemetry.js';
 
 export interface ResilienceSettings {
   /** Time limit for one attempt, in milliseconds. */
@@ -29,7 +30,9 @@ export interface ResilienceSettings {
   maxConcurrency: number;
 }
 
-export type BreakerState = 'closed' | 'open' | 'half-open';
+import type { BreakerState } from '../../core/telemetry.js';
+
+export type { BreakerState };
 
 export interface RunOptions {
   /** Safe to repeat (reads, `/tools/find`): only these are retried. */
@@ -38,6 +41,8 @@ export interface RunOptions {
   signal?: AbortSignal | undefined;
   /** A tighter limit than the default, e.g. for health checks. */
   timeoutMs?: number;
+  /** Low-cardinality label for metrics, e.g. `GET /studies`. */
+  operation?: string;
 }
 
 /** One attempt: gets a signal that fires on timeout or cancellation and must pass it to the request. */
@@ -74,7 +79,10 @@ export class OrthancResilience {
   readonly #retry;
   #openedAt = 0;
 
-  constructor(settings: ResilienceSettings) {
+  constructor(
+    settings: ResilienceSettings,
+    private readonly telemetry: BackendTelemetry = NO_TELEMETRY,
+  ) {
     this.#settings = settings;
     this.#breaker = circuitBreaker(handleWhen(isUpstreamFailure), {
       halfOpenAfter: settings.breakerCooldownMs,
@@ -82,7 +90,11 @@ export class OrthancResilience {
     });
     this.#breaker.onBreak(() => {
       this.#openedAt = Date.now();
+      telemetry.setBreakerState('orthanc', 'open');
     });
+    this.#breaker.onHalfOpen(() => telemetry.setBreakerState('orthanc', 'half-open'));
+    this.#breaker.onReset(() => telemetry.setBreakerState('orthanc', 'closed'));
+    telemetry.setBreakerState('orthanc', 'closed');
     this.#bulkhead = bulkhead(settings.maxConcurrency, settings.maxConcurrency * 4);
     this.#retry = retry(handleWhen(isTransient), {
       maxAttempts: settings.retries,
@@ -128,10 +140,19 @@ export class OrthancResilience {
         );
       }
     };
+    const started = performance.now();
+    const operation = options.operation ?? 'request';
     try {
-      return await policy.execute(({ signal }) => classified(signal), options.signal);
+      const result = await policy.execute(({ signal }) => classified(signal), options.signal);
+      this.telemetry.observeCall('orthanc', operation, (performance.now() - started) / 1000, 'ok');
+      return result;
     } catch (error) {
-      throw this.#translate(error, options);
+      const translated = this.#translate(error, options);
+      const outcome = isToolError(translated) && translated.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'error';
+      if (!isToolError(translated) || translated.code !== 'NOT_FOUND') {
+        this.telemetry.observeCall('orthanc', operation, (performance.now() - started) / 1000, outcome);
+      }
+      throw translated;
     }
   }
 

@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Adapter, HealthResult } from '../../core/adapter.js';
+import type { BackendTelemetry } from '../../core/telemetry.js';
 import type { AnyTool } from '../../core/tool.js';
 import type { OrthancSystem } from './orthanc.api.js';
 import { OrthancClient } from './orthanc.client.js';
@@ -9,14 +10,17 @@ import { pacsTools } from './pacs.tools.js';
 const HEALTH_TIMEOUT_MS = 2_000;
 
 /** The Orthanc client for this configuration, with the module's resilience policy around every call. */
-export function orthancFromConfig(config: Config): OrthancClient {
-  const resilience = new OrthancResilience({
-    timeoutMs: config.ORTHANC_TIMEOUT_MS,
-    retries: config.ORTHANC_RETRIES,
-    breakerThreshold: config.ORTHANC_BREAKER_THRESHOLD,
-    breakerCooldownMs: config.ORTHANC_BREAKER_COOLDOWN_MS,
-    maxConcurrency: config.ORTHANC_MAX_CONCURRENCY,
-  });
+export function orthancFromConfig(config: Config, telemetry?: BackendTelemetry): OrthancClient {
+  const resilience = new OrthancResilience(
+    {
+      timeoutMs: config.ORTHANC_TIMEOUT_MS,
+      retries: config.ORTHANC_RETRIES,
+      breakerThreshold: config.ORTHANC_BREAKER_THRESHOLD,
+      breakerCooldownMs: config.ORTHANC_BREAKER_COOLDOWN_MS,
+      maxConcurrency: config.ORTHANC_MAX_CONCURRENCY,
+    },
+    telemetry,
+  );
   return new OrthancClient(
     {
       url: config.ORTHANC_URL,
