@@ -16,6 +16,7 @@ import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { OrthancClient } from './modules/pacs/orthanc.client.js';
 import { pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
@@ -85,6 +86,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   manager.add(databaseAdapter(database));
   manager.add(pacsAdapter(orthanc));
+  // RIS (issue 7): tools over schema `ris`; referring doctors see the patients on orders they referred.
+  manager.add(risAdapter(database));
+  scope.addSource(risScopeSource(database));
   manager.add(
     adminAdapter(
       adminTools({
