@@ -1,5 +1,4 @@
 /** RIS scheduling: book, move, cancel, the day's worklist, and the study status state machine. */
-import { z } from 'zod';
 import { ToolError } from '../../core/errors.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
