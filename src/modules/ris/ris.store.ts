@@ -331,8 +331,22 @@ export interface NewPatient {
   createdBy: string;
 }
 
-/** Inserts a patient; the id comes from a sequence unless given (demo data mirrors PACS ids). */
+/**
+ * Inserts a patient; the id comes from a sequence unless given (demo data mirrors PACS ids). An issued id
+ * already taken by imported data is skipped.
+ */
 export async function insertPatient(db: RisDb, p: NewPatient): Promise<string> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await insertPatientOnce(db, p);
+    } catch (error) {
+      const idTaken = sqlState(error) === '23505' && constraintOf(error) === 'patients_pkey';
+      if (p.patientId || !idTaken || attempt >= ISSUE_ATTEMPTS) throw error;
+    }
+  }
+}
+
+async function insertPatientOnce(db: RisDb, p: NewPatient): Promise<string> {
   const row = await db
     .insertInto('ris.patients')
     .values({
@@ -808,4 +822,168 @@ export async function worklist(db: RisDb, q: WorklistQuery, scope: PatientScope)
 
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Bulk loading (demo data and the benchmark): many rows per statement, existing keys left alone.
+// ---------------------------------------------------------------------------------------------------------
+
+const BATCH = 1000;
+
+function* batches<T>(rows: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+}
+
+/** Inserts patients that are not there yet; returns how many were new. */
+export async function bulkInsertPatients(db: RisDb, patients: readonly NewPatient[]): Promise<number> {
+  let inserted = 0;
+  for (const batch of batches(patients)) {
+    const result = await db
+      .insertInto('ris.patients')
+      .values(
+        batch.map((p) => ({
+          ...(p.patientId ? { patient_id: p.patientId } : {}),
+          family_name: p.familyName,
+          given_names: p.givenNames,
+          birth_date: p.birthDate,
+          sex: p.sex,
+          phone: p.phone ?? null,
+          email: p.email ?? null,
+          sa_id_number: p.saIdNumber ?? null,
+          medical_aid_scheme: p.medicalAidScheme ?? null,
+          medical_aid_number: p.medicalAidNumber ?? null,
+          created_by: p.createdBy,
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
+  }
+  return inserted;
+}
+
+/** Inserts orders with given accession numbers; returns the accession numbers that were new. */
+export async function bulkInsertOrders(
+  db: RisDb,
+  orders: readonly (NewOrder & { accessionNumber: string })[],
+): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (const batch of batches(orders)) {
+    const rows = await db
+      .insertInto('ris.orders')
+      .values(
+        batch.map((o) => ({
+          accession_number: o.accessionNumber,
+          patient_id: o.patientId,
+          procedure_code: o.procedureCode,
+          modality: o.modality,
+          clinical_indication: o.clinicalIndication,
+          icd10_codes: sql<string[]>`${o.icd10Codes}::text[]`,
+          priority: o.priority,
+          referring_physician_id: o.referringPhysicianId,
+          created_by: o.createdBy,
+          ...(o.createdAt ? { created_at: o.createdAt } : {}),
+        })),
+      )
+      .onConflict((oc) => oc.doNothing())
+      .returning('accession_number')
+      .execute();
+    for (const row of rows) inserted.add(row.accession_number);
+  }
+  return inserted;
+}
+
+/**
+ * Inserts appointments (each with its first status-history row) in one transaction per batch. The
+ * exclusion constraint still applies: overlapping input fails the batch.
+ */
+export async function bulkInsertAppointments(
+  db: RisDb,
+  appointments: readonly NewAppointment[],
+  options: { history: boolean } = { history: true },
+): Promise<number> {
+  let inserted = 0;
+  for (const batch of batches(appointments)) {
+    await db.transaction().execute(async (trx) => {
+      const rows = await trx
+        .insertInto('ris.appointments')
+        .values(
+          batch.map((a) => ({
+            accession_number: a.accessionNumber,
+            room_id: a.roomId,
+            start_at: a.start,
+            end_at: a.end,
+            status: a.status ?? 'BOOKED',
+            created_by: a.actor.subject,
+          })),
+        )
+        .returning(['appointment_id', 'status'])
+        .execute();
+      inserted += rows.length;
+      if (!options.history || rows.length === 0) return;
+      const actor = batch[0]!.actor;
+      await trx
+        .insertInto('ris.status_history')
+        .values(
+          rows.map((r) => ({
+            appointment_id: Number(r.appointment_id),
+            from_status: null,
+            to_status: r.status,
+            changed_by: actor.subject,
+            changed_by_role: actor.role,
+            note: 'demo data',
+          })),
+        )
+        .execute();
+    });
+  }
+  return inserted;
+}
+
+/** Procedures by modality, for generators that need a plausible procedure per study. */
+export async function listProcedures(db: RisDb): Promise<Procedure[]> {
+  const rows = await db
+    .selectFrom('ris.procedures')
+    .selectAll()
+    .where('active', '=', true)
+    .orderBy('procedure_code')
+    .execute();
+  return rows.map((r) => ({
+    procedureCode: r.procedure_code,
+    description: r.description,
+    modality: r.modality,
+    durationMinutes: r.duration_minutes,
+  }));
+}
+
+/** Every active room with its hours (all modalities), in name order. */
+export async function listRooms(db: RisDb): Promise<(RoomSchedule & { modality: string })[]> {
+  const rooms = await db
+    .selectFrom('ris.rooms')
+    .select(['modality'])
+    .distinct()
+    .where('active', '=', true)
+    .execute();
+  const all: (RoomSchedule & { modality: string })[] = [];
+  for (const { modality } of rooms) {
+    for (const room of await roomsFor(db, modality)) all.push({ ...room, modality });
+  }
+  return all.sort((a, b) => a.room.localeCompare(b.room));
+}
+
+/**
+ * Moves the id sequences past every id inserted explicitly (demo data mirroring PACS), so ids issued
+ * later never collide with them.
+ */
+export async function advanceSequences(db: RisDb): Promise<void> {
+  await sql`SELECT setval('ris.patient_number_seq', greatest(
+    (SELECT last_value FROM ris.patient_number_seq),
+    (SELECT max(substr(patient_id, 4)::bigint) FROM ris.patients WHERE patient_id ~ '^UPC[0-9]{6,9}$')))`.execute(
+    db,
+  );
+  await sql`SELECT setval('ris.accession_seq', greatest(
+    (SELECT last_value FROM ris.accession_seq),
+    (SELECT max(substr(accession_number, 4)::bigint) FROM ris.orders WHERE accession_number ~ '^ACC[0-9]{8,12}$')))`.execute(
+    db,
+  );
 }
