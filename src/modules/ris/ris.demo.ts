@@ -181,6 +181,7 @@ function patientsFromStudies(studies: readonly DemoStudy[]): NewPatient[] {
 function generatePatients(seed: number, count: number): NewPatient[] {
   const base = 900_000 + (createHash('sha256').update(`patients:${seed}`).digest().readUInt32BE(0) % 50_000);
   const list: NewPatient[] = [];
+  const usedIds = new Set<string>();
   for (let i = 0; i < count; i++) {
     const rng = rngFor(seed, `patient/${i}`);
     const sex: 'F' | 'M' = rng() < 0.55 ? 'F' : 'M';
@@ -189,6 +190,10 @@ function generatePatients(seed: number, count: number): NewPatient[] {
     );
     const birthDate = birth.toISOString().slice(0, 10);
     const hasAid = rng() < 0.8;
+    // SA ID numbers are unique; a generated clash (same birth date and serial) just goes without one.
+    const saId = rng() < 0.7 ? demoSaId(birthDate, sex, i) : undefined;
+    const saIdNumber = saId && !usedIds.has(saId) ? saId : undefined;
+    if (saIdNumber) usedIds.add(saIdNumber);
     list.push({
       patientId: `UPC${base + i}`,
       familyName: pick(rng, FAMILY),
@@ -196,7 +201,7 @@ function generatePatients(seed: number, count: number): NewPatient[] {
       birthDate,
       sex,
       phone: `+27 8${Math.floor(rng() * 3) + 1} 555 ${String(Math.floor(rng() * 10_000)).padStart(4, '0')}`,
-      saIdNumber: rng() < 0.7 ? demoSaId(birthDate, sex, i) : undefined,
+      saIdNumber,
       medicalAidScheme: hasAid ? pick(rng, SCHEMES) : undefined,
       medicalAidNumber: hasAid ? `M${String(Math.floor(rng() * 1e9)).padStart(9, '0')}` : undefined,
       createdBy: ACTOR.subject,

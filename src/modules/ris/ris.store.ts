@@ -855,7 +855,8 @@ export async function bulkInsertPatients(db: RisDb, patients: readonly NewPatien
           created_by: p.createdBy,
         })),
       )
-      .onConflict((oc) => oc.doNothing())
+      // Only an existing patient_id is skipped; any other clash (a duplicate SA ID) is an error.
+      .onConflict((oc) => oc.column('patient_id').doNothing())
       .executeTakeFirst();
     inserted += Number(result.numInsertedOrUpdatedRows ?? 0);
   }
