@@ -158,8 +158,12 @@ describe('status history', () => {
   it('a retried status change with the same idempotency key returns the first answer, not a CONFLICT', async () => {
     const { id } = await appointmentIn('BOOKED');
     const params = { appointment_id: id, status: 'REGISTERED' };
-    const first = await call(t, 'ris_update_study_status', params, 'radiographer', { idempotency_key: `reg-${id}` });
-    const retry = await call(t, 'ris_update_study_status', params, 'radiographer', { idempotency_key: `reg-${id}` });
+    const first = await call(t, 'ris_update_study_status', params, 'radiographer', {
+      idempotency_key: `reg-${id}`,
+    });
+    const retry = await call(t, 'ris_update_study_status', params, 'radiographer', {
+      idempotency_key: `reg-${id}`,
+    });
     expect(first.status).toBe(200);
     expect(retry.result).toEqual(first.result);
     const fresh = await call(t, 'ris_update_study_status', params, 'radiographer');

@@ -21,6 +21,12 @@ import {
 import type { RisDb } from './ris.tables.js';
 import { addDays, localParts, localToInstant, minutesToClock } from './ris.time.js';
 
+/**
+ * SQLSTATEs that mean "another booking won": the exclusion violation itself, and the deadlock PostgreSQL
+ * can report when two transactions insert conflicting rows at the same instant (each waits for the other
+ * in the exclusion check; the deadlock detector aborts one of them).
+ */
+const LOST_RACE: ReadonlySet<string> = new Set(['23P01', '40P01']);
 /** Each lost race re-reads the schedule; 20 callers on one slot need at most 20 rounds. */
 const MAX_ATTEMPTS = 40;
 /** Busy time is read a week at a time, so a 90-day horizon does not load 90 days of bookings at once. */
@@ -94,7 +100,7 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
       });
       return { ...slot, appointmentId };
     } catch (error) {
-      if (sqlState(error) === '23P01') continue; // someone took this slot first: look again
+      if (LOST_RACE.has(sqlState(error) ?? '')) continue; // someone took this slot first: look again
       if (sqlState(error) === '23505' && constraintOf(error) === 'appointments_one_live_per_order') {
         throw new ToolError(
           'CONFLICT',
