@@ -20,6 +20,7 @@ import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
 import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
 import { loggerOptions, requestIdFor } from './observability/logging.js';
@@ -103,6 +104,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
   // ORTHANC_* settings; pacsAdapter registers the pacs_* tools (src/modules/pacs/pacs.tools.ts).
   manager.add(pacsAdapter(orthancFromConfig(config, metrics)));
+  // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
+  manager.add(risAdapter(database));
+  scope.addSource(risScopeSource(database));
   scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
     adminAdapter([

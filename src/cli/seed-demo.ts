@@ -2,7 +2,10 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import { seedPacsDemo } from '../modules/pacs/pacs.demo.js';
+import { generatePractice } from '../dicom/synthetic.js';
+import { PACS_DEMO_SHAPE, seedPacsDemo } from '../modules/pacs/pacs.demo.js';
+import { risDb } from '../modules/ris/ris.adapter.js';
+import { type DemoStudy, seedRisDemo } from '../modules/ris/ris.demo.js';
 import { type DemoCredential, seedDemoUsers } from '../security/demo-users.js';
 import { securityDb } from '../security/users.store.js';
 import { dim, fail, ok } from './output.js';
@@ -18,13 +21,46 @@ export function demoDataOnStart(config: Config): boolean {
   return config.DEMO_DATA ?? (!config.DATABASE_URL && config.NODE_ENV === 'development');
 }
 
-/** Loads the database part of the demo (users, ...) into an open database; safe to run again. */
+/** The PACS demo's studies as RIS rows, so both systems hold the same patients and accession numbers. */
+function pacsStudiesForRis(options: SeedDemoOptions): DemoStudy[] {
+  if (options.pacsPatients === 0) return [];
+  const plan = generatePractice({ seed: options.seed, patients: options.pacsPatients, ...PACS_DEMO_SHAPE });
+  return plan.patients.flatMap((patient) =>
+    patient.studies.map((study) => ({
+      patient_id: patient.patientId,
+      patient_name: patient.patientName,
+      birth_date: patient.birthDate,
+      sex: patient.sex,
+      accession_number: study.accessionNumber,
+      modality: study.modality,
+      study_date: study.studyDate,
+      study_description: study.studyDescription,
+      referring_physician_name: study.referringPhysicianName,
+    })),
+  );
+}
+
+/** Loads the database part of the demo (users, RIS) into an open database; safe to run again. */
 export async function seedDemoDatabase(
   database: Database,
   config: Config,
-  _options: SeedDemoOptions,
+  options: SeedDemoOptions,
+  print: (line: string) => void = (line) => console.log(line),
 ): Promise<DemoCredential[]> {
-  return seedDemoUsers(securityDb(database.db), config.DATA_DIR);
+  const credentials = await seedDemoUsers(securityDb(database.db), config.DATA_DIR);
+  const studies = pacsStudiesForRis(options);
+  // RIS: physicians, patients, orders and a week of appointments from today (deterministic per seed).
+  const ris = await seedRisDemo(risDb(database), {
+    seed: options.seed,
+    ...(studies.length > 0 ? { studies } : {}),
+  });
+  print(
+    ok(
+      `RIS demo (seed ${options.seed}): ${ris.physicians} physicians, ${ris.patients} new patients, ` +
+        `${ris.orders} new orders, ${ris.appointments} new appointments`,
+    ),
+  );
+  return credentials;
 }
 
 export function printDemoCredentials(credentials: DemoCredential[], dataDir: string): void {

@@ -15,6 +15,15 @@ export interface PacsDemoOptions {
   concurrency?: number;
 }
 
+/** The demo practice's shape; the RIS demo mirrors the same plan, so they must agree. */
+export const PACS_DEMO_SHAPE = {
+  studiesPerPatient: 2,
+  seriesPerStudy: 2,
+  instancesPerSeries: 5,
+  rows: 128,
+  columns: 128,
+};
+
 export interface PacsDemoResult {
   patients: number;
   studies: number;
@@ -33,11 +42,10 @@ export async function seedPacsDemo(config: Config, options: PacsDemoOptions): Pr
   const plan = generatePractice({
     seed: options.seed,
     patients: options.patients,
-    studiesPerPatient: options.studiesPerPatient ?? 2,
-    seriesPerStudy: options.seriesPerStudy ?? 2,
-    instancesPerSeries: options.instancesPerSeries ?? 5,
-    rows: 128,
-    columns: 128,
+    ...PACS_DEMO_SHAPE,
+    ...(options.studiesPerPatient ? { studiesPerPatient: options.studiesPerPatient } : {}),
+    ...(options.seriesPerStudy ? { seriesPerStudy: options.seriesPerStudy } : {}),
+    ...(options.instancesPerSeries ? { instancesPerSeries: options.instancesPerSeries } : {}),
   });
   const total = plan.counts.instances;
   const result: PacsDemoResult = {

@@ -1,0 +1,80 @@
+/** What every RIS handler needs: its data, the practice clock, and scoped loading of single items. */
+import type { CallContext } from '../../core/context.js';
+import { ToolError } from '../../core/errors.js';
+import { assertInScope, inScope } from '../../core/scope.js';
+import {
+  type Actor,
+  type Appointment,
+  getAppointment,
+  getOrder,
+  getPatient,
+  type Order,
+  type Patient,
+} from './ris.store.js';
+import type { RisDb } from './ris.tables.js';
+
+export interface RisDeps {
+  db: RisDb;
+  /** The practice time zone from `ris.settings` (read once, then cached). */
+  timeZone(): Promise<string>;
+  /** The clock; tests and the benchmark may fix it. */
+  now(): Date;
+}
+
+export function actorOf(ctx: CallContext): Actor {
+  return { subject: ctx.principal.subject, role: ctx.principal.role };
+}
+
+/** A patient by id, in the caller's scope (the caller already knows the id, so it may be named). */
+export async function patientInScope(deps: RisDeps, ctx: CallContext, patientId: string): Promise<Patient> {
+  ctx.touchPatients(patientId);
+  assertInScope(await ctx.patientScope(), patientId);
+  const patient = await getPatient(deps.db, patientId);
+  if (!patient) {
+    throw new ToolError('NOT_FOUND', `No patient ${patientId}. Search with ris_search_patients.`, {
+      patient_id: patientId,
+    });
+  }
+  return patient;
+}
+
+/**
+ * An order in the caller's scope. Out of scope answers OUT_OF_SCOPE without the patient id (the caller
+ * asked by accession number and must not learn whose it is); the audit still records the patient.
+ */
+export async function orderInScope(deps: RisDeps, ctx: CallContext, accessionNumber: string): Promise<Order> {
+  const order = await getOrder(deps.db, accessionNumber);
+  if (!order) {
+    throw new ToolError('NOT_FOUND', `No order with accession number ${accessionNumber}.`, {
+      accession_number: accessionNumber,
+    });
+  }
+  await assertPatientVisible(ctx, order.patientId, { accession_number: accessionNumber });
+  return order;
+}
+
+export async function appointmentInScope(
+  deps: RisDeps,
+  ctx: CallContext,
+  appointmentId: number,
+): Promise<Appointment> {
+  const appointment = await getAppointment(deps.db, appointmentId);
+  if (!appointment) {
+    throw new ToolError('NOT_FOUND', `No appointment ${appointmentId}. Find it with ris_get_worklist.`, {
+      appointment_id: appointmentId,
+    });
+  }
+  await assertPatientVisible(ctx, appointment.patientId, { appointment_id: appointmentId });
+  return appointment;
+}
+
+async function assertPatientVisible(ctx: CallContext, patientId: string, details: Record<string, unknown>) {
+  ctx.touchPatients(patientId);
+  if (!inScope(await ctx.patientScope(), patientId)) {
+    throw new ToolError(
+      'OUT_OF_SCOPE',
+      'This record belongs to a patient outside your scope (not referred by or assigned to you).',
+      details,
+    );
+  }
+}

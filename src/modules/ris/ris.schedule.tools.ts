@@ -1,0 +1,264 @@
+/** RIS scheduling: book, move, cancel, the day's worklist, and the study status state machine. */
+import { ToolError } from '../../core/errors.js';
+import type { AnyTool } from '../../core/tool.js';
+import { defineTool } from '../../core/tool.js';
+import { actorOf, appointmentInScope, orderInScope, type RisDeps } from './ris.access.js';
+import { book } from './ris.booking.js';
+import { appointmentOut, worklistItemOut } from './ris.output.js';
+import { canReschedule, canTransition, TRANSITIONS } from './ris.rules.js';
+import {
+  cancelInput,
+  rescheduleInput,
+  scheduleInput,
+  scheduleOutput,
+  statusOutput,
+  updateStatusInput,
+  worklistInput,
+  worklistOutput,
+} from './ris.schemas.js';
+import { type Appointment, getAppointment, transitionAppointment, worklist } from './ris.store.js';
+import type { StudyStatus } from './ris.tables.js';
+import {
+  addDays,
+  localParts,
+  localToInstant,
+  minutesToClock,
+  parseCallerTime,
+  toZonedIso,
+} from './ris.time.js';
+
+const WRITE = {
+  readOnlyHint: false,
+  destructiveHint: false,
+  idempotentHint: false,
+  openWorldHint: false,
+} as const;
+
+export function scheduleTools(deps: RisDeps): AnyTool[] {
+  const schedule = defineTool({
+    name: 'ris_schedule_appointment',
+    title: 'Schedule an appointment',
+    description:
+      'Books an order into a room of its modality: the requested start_time if it is free and within ' +
+      'opening hours, otherwise the next free slot (or CONFLICT naming the next free time when ' +
+      'if_taken is "fail"). Without start_time it books the earliest free slot; stat orders are booked ' +
+      'today at the earliest free minute, urgent within 2 days. Never double-books a room.',
+    input: scheduleInput,
+    output: scheduleOutput,
+    permission: 'ris:schedule',
+    annotations: WRITE,
+    phi: true,
+    examples: [
+      {
+        description: 'A requested time, local to the practice',
+        parameters: { accession_number: 'ACC00000123', start_time: '2026-03-02T10:30', room: 'CT-1' },
+      },
+      { description: 'Earliest free slot in any room', parameters: { accession_number: 'ACC00000123' } },
+    ],
+    async handler(input, ctx) {
+      const order = await orderInScope(deps, ctx, input.accession_number);
+      const tz = await deps.timeZone();
+      const requested = input.start_time ? parseCallerTime(input.start_time, tz) : undefined;
+      const booked = await book(deps.db, {
+        order,
+        requestedStart: requested,
+        room: input.room,
+        ifTaken: input.if_taken,
+        now: deps.now(),
+        timeZone: tz,
+        actor: actorOf(ctx),
+      });
+      return bookingResult(await mustGet(deps, booked.appointmentId), requested, tz);
+    },
+  });
+
+  const reschedule = defineTool({
+    name: 'ris_reschedule_appointment',
+    title: 'Move an appointment',
+    description:
+      'Moves a BOOKED appointment to a new start_time (same rules as scheduling: the requested time if ' +
+      'free, else the next free slot, or CONFLICT with if_taken "fail"). The old time is freed in the ' +
+      'same transaction. Appointments that have started cannot move.',
+    input: rescheduleInput,
+    output: scheduleOutput,
+    permission: 'ris:schedule',
+    annotations: WRITE,
+    phi: true,
+    examples: [
+      {
+        description: 'Patient asked for the afternoon',
+        parameters: { appointment_id: 42, start_time: '2026-03-02T14:00+02:00', reason: 'Patient request' },
+      },
+    ],
+    async handler(input, ctx) {
+      const appointment = await appointmentInScope(deps, ctx, input.appointment_id);
+      if (!canReschedule(appointment.status)) {
+        throw new ToolError(
+          'CONFLICT',
+          `Appointment ${appointment.appointmentId} is ${appointment.status}; only BOOKED appointments can be moved.`,
+          { appointment_id: appointment.appointmentId, status: appointment.status },
+        );
+      }
+      const order = await orderInScope(deps, ctx, appointment.accessionNumber);
+      const tz = await deps.timeZone();
+      const requested = parseCallerTime(input.start_time, tz);
+      const from = `${toZonedIso(appointment.start, tz)} in ${appointment.room}`;
+      await book(deps.db, {
+        order,
+        requestedStart: requested,
+        room: input.room,
+        ifTaken: input.if_taken,
+        now: deps.now(),
+        timeZone: tz,
+        actor: actorOf(ctx),
+        moving: {
+          appointmentId: appointment.appointmentId,
+          note: `moved from ${from}${input.reason ? `: ${input.reason}` : ''}`,
+        },
+      });
+      return bookingResult(await mustGet(deps, appointment.appointmentId), requested, tz);
+    },
+  });
+
+  const cancel = defineTool({
+    name: 'ris_cancel_appointment',
+    title: 'Cancel an appointment',
+    description:
+      'Cancels a BOOKED or REGISTERED appointment and frees its slot; the order stays and can be booked ' +
+      'again. Needs confirmation: show the person the appointment first.',
+    input: cancelInput,
+    output: statusOutput,
+    permission: 'ris:cancel',
+    annotations: { ...WRITE, destructiveHint: true },
+    phi: true,
+    confirmation: true,
+    examples: [
+      { description: 'Patient cancelled', parameters: { appointment_id: 42, reason: 'Patient unwell' } },
+    ],
+    async handler(input, ctx) {
+      return changeStatus(deps, ctx, input.appointment_id, 'CANCELLED', input.reason);
+    },
+  });
+
+  const updateStatus = defineTool({
+    name: 'ris_update_study_status',
+    title: 'Update study status',
+    description:
+      'Moves an appointment through the study workflow: BOOKED → REGISTERED (patient arrived) → ' +
+      'IN_PROGRESS → COMPLETED → REPORTED → DELIVERED, or BOOKED → NO_SHOW. An illegal step answers ' +
+      'CONFLICT naming the allowed ones. Every change is recorded with who and when. Cancel with ' +
+      'ris_cancel_appointment.',
+    input: updateStatusInput,
+    output: statusOutput,
+    permission: 'ris:update_status',
+    annotations: WRITE,
+    phi: true,
+    examples: [
+      { description: 'Patient has arrived', parameters: { appointment_id: 42, status: 'REGISTERED' } },
+    ],
+    async handler(input, ctx) {
+      return changeStatus(deps, ctx, input.appointment_id, input.status, input.note ?? null);
+    },
+  });
+
+  const getWorklist = defineTool({
+    name: 'ris_get_worklist',
+    title: 'Day worklist',
+    description:
+      "A day's appointments (default today, practice time) in time order, stat before urgent before " +
+      'routine at the same time; filter by modality, room or status. Use it for "what is on CT-1 today?".',
+    input: worklistInput,
+    output: worklistOutput,
+    permission: 'ris:read',
+    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    phi: true,
+    examples: [
+      { description: "Today's worklist", parameters: {} },
+      { description: 'CT rooms on one day', parameters: { date: '2026-03-02', modality: 'CT' } },
+    ],
+    async handler(input, ctx) {
+      const tz = await deps.timeZone();
+      const date = input.date ?? localParts(deps.now(), tz).date;
+      const entries = await worklist(
+        deps.db,
+        {
+          from: localToInstant(date, 0, tz),
+          to: localToInstant(addDays(date, 1), 0, tz),
+          ...(input.modality ? { modality: input.modality } : {}),
+          ...(input.room ? { room: input.room } : {}),
+          ...(input.status ? { status: input.status } : {}),
+          limit: input.limit,
+        },
+        await ctx.patientScope(),
+      );
+      ctx.touchPatients(...new Set(entries.map((e) => e.patientId)));
+      return {
+        date,
+        time_zone: tz,
+        worklist: entries.map((e) => worklistItemOut(e, tz)),
+        count: entries.length,
+      };
+    },
+  });
+
+  return [schedule, reschedule, cancel, updateStatus, getWorklist];
+}
+
+async function changeStatus(
+  deps: RisDeps,
+  ctx: Parameters<AnyTool['handler']>[1],
+  appointmentId: number,
+  to: StudyStatus,
+  note: string | null,
+) {
+  const appointment = await appointmentInScope(deps, ctx, appointmentId);
+  const from = appointment.status;
+  if (!canTransition(from, to)) throw illegalTransition(appointment, to);
+  const changedAt = await deps.db
+    .transaction()
+    .execute((trx) => transitionAppointment(trx, appointmentId, from, to, actorOf(ctx), note));
+  if (!changedAt) {
+    // Someone else changed it between our read and our write; report what it is now.
+    const now = await mustGet(deps, appointmentId);
+    throw illegalTransition(now, to);
+  }
+  const tz = await deps.timeZone();
+  return {
+    appointment: appointmentOut(await mustGet(deps, appointmentId), tz),
+    previous_status: from,
+    changed_by: ctx.principal.subject,
+    changed_at: toZonedIso(changedAt, tz),
+  };
+}
+
+function illegalTransition(appointment: Appointment, to: StudyStatus): ToolError {
+  const allowed = TRANSITIONS[appointment.status];
+  const next =
+    allowed.length > 0
+      ? `Allowed from ${appointment.status}: ${allowed.join(', ')}.`
+      : `${appointment.status} is final.`;
+  return new ToolError(
+    'CONFLICT',
+    `Appointment ${appointment.appointmentId} is ${appointment.status} and cannot become ${to}. ${next}`,
+    { appointment_id: appointment.appointmentId, status: appointment.status, allowed: [...allowed] },
+  );
+}
+
+async function mustGet(deps: RisDeps, appointmentId: number): Promise<Appointment> {
+  const appointment = await getAppointment(deps.db, appointmentId);
+  if (!appointment) throw new ToolError('NOT_FOUND', `No appointment ${appointmentId}.`);
+  return appointment;
+}
+
+function bookingResult(appointment: Appointment, requested: Date | undefined, tz: string) {
+  const moved = requested !== undefined && appointment.start.getTime() !== requested.getTime();
+  const local = localParts(appointment.start, tz);
+  const when = `${local.date} ${minutesToClock(local.minutes)} in ${appointment.room}`;
+  return {
+    appointment: appointmentOut(appointment, tz),
+    patient_id: appointment.patientId,
+    requested_start: requested ? toZonedIso(requested, tz) : null,
+    moved,
+    message: moved ? `The requested time was taken; booked the next free slot: ${when}.` : `Booked ${when}.`,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Practice-local time without a date library. The practice zone is data (`ris.settings.time_zone`); these
+ * helpers work for any IANA zone through Intl, so a zone with DST would also be handled correctly.
+ */
+
+export interface LocalParts {
+  /** YYYY-MM-DD */
+  date: string;
+  /** minutes since local midnight */
+  minutes: number;
+  /** 1 = Monday ... 7 = Sunday */
+  isoWeekday: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function wallClock(instant: Date, timeZone: string): Record<string, number> {
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(instant)) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value);
+  }
+  return parts;
+}
+
+/** The zone's offset from UTC at `instant`, in minutes (Johannesburg: +120). */
+export function offsetMinutes(instant: Date, timeZone: string): number {
+  const p = wallClock(instant, timeZone);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+}
+
+export function localParts(instant: Date, timeZone: string): LocalParts {
+  const p = wallClock(instant, timeZone);
+  const date = `${p.year}-${pad(p.month!)}-${pad(p.day!)}`;
+  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+  return { date, minutes: p.hour! * 60 + p.minute!, isoWeekday: weekday === 0 ? 7 : weekday };
+}
+
+/** The instant at which the wall clock in `timeZone` shows `date` + `minutes` after midnight. */
+export function localToInstant(date: string, minutes: number, timeZone: string): Date {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const naive = Date.UTC(y, m - 1, d, 0, minutes);
+  // Two passes settle the offset even across a DST change.
+  let instant = new Date(naive - offsetMinutes(new Date(naive), timeZone) * 60_000);
+  instant = new Date(naive - offsetMinutes(instant, timeZone) * 60_000);
+  return instant;
+}
+
+/** ISO-8601 with the zone's explicit offset, e.g. `2026-03-02T09:30:00+02:00`. */
+export function toZonedIso(instant: Date, timeZone: string): string {
+  const offset = offsetMinutes(instant, timeZone);
+  const local = new Date(instant.getTime() + offset * 60_000).toISOString().slice(0, 19);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  return `${local}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+export function addDays(date: string, days: number): string {
+  const d = new Date(`${date}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+export function isoWeekdayOf(date: string): number {
+  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
+  return weekday === 0 ? 7 : weekday;
+}
+
+/** 'HH:MM[:SS]' → minutes since midnight ('24:00' → 1440). */
+export function clockToMinutes(clock: string): number {
+  const [h, m] = clock.split(':').map(Number) as [number, number];
+  return h * 60 + m;
+}
+
+export function minutesToClock(minutes: number): string {
+  return `${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
+}
+
+/**
+ * A time given by a caller: ISO-8601 with an offset or `Z` is absolute; without one it is read as practice
+ * local time (a receptionist says "10:30", meaning Johannesburg time).
+ */
+export function parseCallerTime(text: string, timeZone: string): Date {
+  if (/([zZ]|[+-]\d{2}:?\d{2})$/.test(text)) return new Date(text);
+  const [date, clock = '00:00'] = text.split('T') as [string, string | undefined];
+  const [h = 0, m = 0, s = 0] = clock.split(':').map(Number);
+  return new Date(localToInstant(date, h * 60 + m, timeZone).getTime() + s * 1000);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}
