@@ -34,7 +34,7 @@ export async function mcpRoutes(app: FastifyInstance, { config, surface, authent
     (ctx) => {
       const caller = ctx.authInfo?.extra?.[CALLER_KEY] as McpCaller | undefined;
       if (!caller) throw new Error('MCP request reached the server factory without an authenticated caller');
-      return surface.createServer(caller);
+      return surface.createServer(caller, { sharedCancellation: true });
     },
     {
       maxRequestBodySize: config.BODY_LIMIT_BYTES,
@@ -89,7 +89,8 @@ function toWebRequest(request: FastifyRequest, reply: FastifyReply): Request {
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
   const abort = new AbortController();
-  request.raw.once('close', () => {
+  // The request stream has long been read by now; the response closing early means the client went away.
+  reply.raw.once('close', () => {
     if (!reply.raw.writableFinished) abort.abort();
   });
   const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;

@@ -18,6 +18,7 @@ import type { Policy } from '../security/policy.js';
 import type { McpCaller } from './caller.js';
 import { EnumCompletions } from './completions.js';
 import type { FixtureSet } from './fixtures/index.js';
+import { InFlightCalls } from './in-flight.js';
 import { PROMPTS, type PromptDefinition, renderPrompt, wirePrompt } from './prompts.js';
 import { requestFacts } from './request-context.js';
 import { ResourceViews } from './resource-views.js';
@@ -51,6 +52,7 @@ export class McpSurface {
   readonly #views: ResourceViews;
   readonly #completions: EnumCompletions;
   readonly #requestState: RequestStateCodec<unknown>;
+  readonly #inFlight = new InFlightCalls();
   readonly #capabilities: ServerCapabilities;
   readonly #fixtureTools: Map<string, FixtureSet['tools'][number]>;
   readonly #fixtureToolList: Tool[];
@@ -83,7 +85,11 @@ export class McpSurface {
     };
   }
 
-  createServer(caller: McpCaller): Server {
+  /**
+   * @param options.sharedCancellation HTTP only: honour `notifications/cancelled` from stateless 2025-era
+   *   clients, which arrive on a different request than the call they cancel (see in-flight.ts).
+   */
+  createServer(caller: McpCaller, options: { sharedCancellation?: boolean } = {}): Server {
     const server = new Server(
       { name: 'upc-mcp', title: 'Ubuntu Patient Care', version: this.options.version },
       {
@@ -97,7 +103,13 @@ export class McpSurface {
       pipeline: this.options.pipeline,
       catalog: this.#tools,
       requestState: this.#requestState,
+      ...(options.sharedCancellation ? { inFlight: this.#inFlight } : {}),
     };
+    if (options.sharedCancellation) {
+      server.setNotificationHandler('notifications/cancelled', (notification) =>
+        this.#inFlight.cancel(caller.principal.subject, notification.params.requestId),
+      );
+    }
 
     server.setRequestHandler('tools/list', () => ({
       tools:

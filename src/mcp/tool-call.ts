@@ -11,6 +11,7 @@ import { errorBody } from '../core/errors.js';
 import type { InvocationPipeline, InvocationRequest } from '../core/pipeline.js';
 import type { McpCaller } from './caller.js';
 import { askNow, askThroughClient, confirmationRoute, readSecondRound } from './confirmation.js';
+import type { InFlightCalls } from './in-flight.js';
 import { progressReporter, requestFacts } from './request-context.js';
 import { errorResult, successResult } from './results.js';
 import { splitArguments, type ToolCatalog } from './tool-catalog.js';
@@ -19,6 +20,8 @@ export interface ToolCallDeps {
   pipeline: InvocationPipeline;
   catalog: ToolCatalog;
   requestState: RequestStateCodec<unknown>;
+  /** Set on HTTP: lets a stateless 2025-era `notifications/cancelled` reach this call. */
+  inFlight?: InFlightCalls;
 }
 
 /**
@@ -63,7 +66,17 @@ export async function callRegistryTool(
     if (round.kind === 'declined') request.confirm = async () => false;
   }
 
-  const outcome = await deps.pipeline.invoke(request);
+  const tracked =
+    facts.era === 'legacy' && deps.inFlight
+      ? deps.inFlight.track(caller.principal.subject, ctx.mcpReq.id, ctx.mcpReq.signal)
+      : undefined;
+  if (tracked) request.signal = tracked.signal;
+  let outcome: Awaited<ReturnType<InvocationPipeline['invoke']>>;
+  try {
+    outcome = await deps.pipeline.invoke(request);
+  } finally {
+    tracked?.done();
+  }
   if (outcome.ok) return successResult(outcome.result);
   const error = outcome.error;
   if (error.code === 'TOOL_NOT_FOUND') {
