@@ -12,10 +12,13 @@ import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { ToolRegistry } from './core/registry.js';
+import { DEFAULT_RESOURCE_PROVIDERS, ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
 import { databaseAdapter } from './db/database.adapter.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
+import { mcpAuthenticator } from './mcp/identity.js';
+import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
@@ -53,6 +56,9 @@ export interface AppParts {
   registry: ToolRegistry;
   pipeline: InvocationPipeline;
   manager: AdapterManager;
+  /** MCP resources (patient://, study://, ...); modules register providers here. */
+  resources: ResourceCatalog;
+  mcp: McpSurface;
 }
 
 declare module 'fastify' {
@@ -64,6 +70,8 @@ declare module 'fastify' {
 export interface BuildOptions {
   /** Use an already open database (tests share one); the app then leaves it open on close. */
   database?: Database;
+  /** Where logs go (default stdout). `upc-mcp stdio` sends them to stderr: stdout carries the protocol. */
+  logStream?: NodeJS.WritableStream;
 }
 
 /**
@@ -73,7 +81,7 @@ export interface BuildOptions {
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const startedAt = new Date();
   const app = Fastify({
-    logger: loggerOptions(config),
+    logger: withStream(loggerOptions(config), options.logStream),
     genReqId: requestIdFor,
     logController: new LogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -149,6 +157,20 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     app.log,
   );
+  // --- MCP door (issue 3): resources catalog and the surface /mcp and `upc-mcp stdio` serve. ---
+  const resources = new ResourceCatalog();
+  for (const provider of DEFAULT_RESOURCE_PROVIDERS) resources.register(provider);
+  const mcp = createMcpSurface({
+    config,
+    registry,
+    pipeline,
+    policy,
+    resources,
+    secret,
+    version: VERSION,
+    log: app.log,
+  });
+  // --- end MCP door ---
   app.decorate('parts', {
     config,
     metrics,
@@ -161,6 +183,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     registry,
     pipeline,
     manager,
+    resources,
+    mcp,
   });
 
   let shuttingDown = false;
@@ -199,6 +223,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     config.ACCESS_TOKEN_TTL_SECONDS,
   );
   await app.register(authRoutes, { login, audit: auditWriter });
+  // MCP door (issue 3): /mcp (Streamable HTTP) and /.well-known/oauth-protected-resource.
+  await app.register(mcpRoutes, {
+    config,
+    surface: mcp,
+    authenticator: mcpAuthenticator(authenticator, config.UPC_INSECURE_NO_AUTH === true),
+  });
 
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);
@@ -208,4 +238,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   return app;
+}
+
+function withStream(
+  logger: ReturnType<typeof loggerOptions>,
+  stream: NodeJS.WritableStream | undefined,
+): ReturnType<typeof loggerOptions> {
+  return stream && typeof logger === 'object' ? { ...logger, stream } : logger;
 }

@@ -17,6 +17,17 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+const commaList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+
 const booleanFlag = z
   .enum(['0', '1', 'true', 'false', 'yes', 'no', ''])
   .transform((v) => v === '1' || v === 'true' || v === 'yes')
@@ -75,6 +86,14 @@ export const configSchema = z.object({
   LOAD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  // MCP door (src/mcp): DNS-rebinding protection, discovery metadata, stdio identity, test modes.
+  MCP_ALLOWED_HOSTS: commaList('localhost,127.0.0.1,[::1]'),
+  MCP_ALLOWED_ORIGINS: commaList('localhost,127.0.0.1,[::1]'),
+  MCP_PUBLIC_URL: optionalUrl,
+  MCP_SCOPES: commaList(''),
+  MCP_CONFORMANCE_FIXTURES: booleanFlag,
+  UPC_INSECURE_NO_AUTH: booleanFlag,
+  UPC_TOKEN: optionalString,
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -97,7 +116,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const variable = String(issue.path[0] ?? 'config');
       const value = env[variable];
       const shown =
-        variable.includes('SECRET') || variable.includes('PASSWORD') ? '(hidden)' : JSON.stringify(value);
+        variable.includes('SECRET') || variable.includes('PASSWORD') || variable.includes('TOKEN')
+          ? '(hidden)'
+          : JSON.stringify(value);
       return `${variable}=${shown}: ${issue.message}`;
     });
     throw new ConfigError(problems);
@@ -106,6 +127,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const productionProblems: string[] = [];
   if (config.NODE_ENV === 'production' && !config.JWT_SECRET_KEY && !config.JWKS_URL) {
     productionProblems.push('JWT_SECRET_KEY: required when NODE_ENV=production (or set JWKS_URL)');
+  }
+  if (config.NODE_ENV === 'production' && config.MCP_CONFORMANCE_FIXTURES) {
+    productionProblems.push('MCP_CONFORMANCE_FIXTURES: test fixtures are refused when NODE_ENV=production');
+  }
+  if (config.NODE_ENV === 'production' && config.UPC_INSECURE_NO_AUTH) {
+    productionProblems.push(
+      'UPC_INSECURE_NO_AUTH: running without authentication is refused when NODE_ENV=production',
+    );
   }
   if (productionProblems.length > 0) throw new ConfigError(productionProblems);
   return config;

@@ -21,6 +21,7 @@ Usage: upc-mcp <command> [options]
 
 Commands:
   serve       start the HTTP server (default)
+  stdio       serve MCP over stdin/stdout for a desktop client (Claude Desktop, VS Code)
   migrate     apply database migrations and exit
   token       print a signed access token (development and operations helper)
   seed-demo   load synthetic demo data
@@ -33,6 +34,11 @@ Run "upc-mcp <command> --help" for a command's options. Settings come from the e
 
 Starts the server on HOST:PORT (default 127.0.0.1:8000). Without DATABASE_URL it uses embedded PGlite in
 DATA_DIR (default ./data). Stops gracefully on SIGTERM/SIGINT: in-flight calls finish, pools close.`,
+  stdio: `Usage: upc-mcp stdio
+
+Serves the MCP tools, resources and prompts over stdin/stdout for a local MCP client, acting as the
+identity in UPC_TOKEN (required; get one with "upc-mcp token"). Logs go to stderr. Exits when the client
+closes stdin. Client set-up: docs/MCP_CLIENTS.md.`,
   migrate: `Usage: upc-mcp migrate
 
 Applies pending SQL migrations (src/db/migrations) to the configured database, then exits.`,
@@ -68,6 +74,8 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(config);
+    case 'stdio':
+      return (await import('./mcp/stdio.js')).runStdio(config);
     case 'migrate':
       return runMigrate(config);
     case 'token':

@@ -1,0 +1,34 @@
+import type { RequestId } from '@modelcontextprotocol/server';
+
+/**
+ * Cancellation for stateless 2025-era HTTP clients. Such a client cancels with a `notifications/cancelled`
+ * POST, which reaches a fresh server instance that never saw the call; this process-wide table lets that
+ * notification find the call by (caller, JSON-RPC id). Keyed by subject so one user cannot cancel
+ * another's calls. Best effort across replicas: a notification landing on another replica finds nothing
+ * (2026-07-28 clients cancel by closing the request, which always reaches the right process).
+ */
+export class InFlightCalls {
+  readonly #calls = new Map<string, AbortController>();
+
+  /** Tracks a call; the returned signal aborts on either the request's own signal or a cancellation. */
+  track(subject: string, id: RequestId, signal: AbortSignal): { signal: AbortSignal; done(): void } {
+    const key = keyOf(subject, id);
+    const controller = new AbortController();
+    this.#calls.set(key, controller);
+    return {
+      signal: AbortSignal.any([signal, controller.signal]),
+      done: () => {
+        if (this.#calls.get(key) === controller) this.#calls.delete(key);
+      },
+    };
+  }
+
+  cancel(subject: string, id: RequestId | undefined): void {
+    if (id === undefined) return;
+    this.#calls.get(keyOf(subject, id))?.abort();
+  }
+}
+
+function keyOf(subject: string, id: RequestId): string {
+  return `${subject}\u0000${typeof id}:${String(id)}`;
+}

@@ -1,0 +1,121 @@
+import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { Principal } from '../core/context.js';
+import { errorBody, isToolError, ToolError } from '../core/errors.js';
+import type { Authenticator } from '../core/pipeline.js';
+import { bearerToken } from '../rest/bearer.js';
+import type { McpCaller } from './caller.js';
+import { rebindingGuard } from './http-guards.js';
+import {
+  bearerChallenge,
+  PROTECTED_RESOURCE_PATH,
+  protectedResourceMetadata,
+  publicBase,
+} from './protected-resource.js';
+import type { McpSurface } from './surface.js';
+
+export interface McpRoutesOptions {
+  config: Config;
+  surface: McpSurface;
+  authenticator: Authenticator;
+}
+
+/** The caller rides to the server factory in `authInfo.extra`, the SDK's pass-through for validated identity. */
+const CALLER_KEY = 'upcCaller';
+
+/**
+ * `/mcp` over Streamable HTTP (2026-07-28 stateless, plus 2025-era clients on the same URL through the
+ * SDK's stateless legacy leg) and the RFC 9728 metadata that tells clients how to authenticate.
+ * An encapsulated plugin: its raw-body parser and guards apply to these routes only.
+ */
+export async function mcpRoutes(app: FastifyInstance, { config, surface, authenticator }: McpRoutesOptions) {
+  const handler = createMcpHandler(
+    (ctx) => {
+      const caller = ctx.authInfo?.extra?.[CALLER_KEY] as McpCaller | undefined;
+      if (!caller) throw new Error('MCP request reached the server factory without an authenticated caller');
+      return surface.createServer(caller, { sharedCancellation: true });
+    },
+    {
+      maxRequestBodySize: config.BODY_LIMIT_BYTES,
+      onerror: (error) => app.log.debug({ err: error }, 'mcp request rejected'),
+    },
+  );
+  app.addHook('onClose', async () => handler.close());
+
+  // The SDK parses JSON-RPC itself, so malformed bodies get JSON-RPC parse errors instead of Fastify's 400.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const sendMetadata = async (request: FastifyRequest) =>
+    protectedResourceMetadata(config, publicBase(config, request));
+  app.get(PROTECTED_RESOURCE_PATH, sendMetadata);
+  app.get(`${PROTECTED_RESOURCE_PATH}/mcp`, sendMetadata);
+
+  app.route({
+    method: ['GET', 'POST', 'DELETE'],
+    url: '/mcp',
+    onRequest: rebindingGuard(config.MCP_ALLOWED_HOSTS, config.MCP_ALLOWED_ORIGINS),
+    handler: async (request, reply) => {
+      const token = bearerToken(request);
+      let principal: Principal;
+      try {
+        principal = await authenticator.authenticate(token);
+      } catch (error) {
+        return unauthorized(request, reply, error, config, token !== undefined);
+      }
+      const caller: McpCaller = {
+        principal,
+        nextRequestId: () => request.id,
+        client: request.headers['user-agent'] ?? 'unknown',
+        ip: request.ip,
+      };
+      const authInfo: AuthInfo = {
+        token: token ?? '',
+        clientId: principal.subject,
+        scopes: [],
+        extra: { [CALLER_KEY]: caller },
+      };
+      return reply.send(await handler.fetch(toWebRequest(request, reply), { authInfo }));
+    },
+  });
+}
+
+/** The Fastify request as a web `Request`; its signal aborts when the client goes away mid-call. */
+function toWebRequest(request: FastifyRequest, reply: FastifyReply): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === 'string') headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  const abort = new AbortController();
+  // The request stream has long been read by now; the response closing early means the client went away.
+  reply.raw.once('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
+  return new Request(`http://${request.host}${request.url}`, {
+    method: request.method,
+    headers,
+    body: request.method === 'POST' ? body : undefined,
+    signal: abort.signal,
+  });
+}
+
+function unauthorized(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  error: unknown,
+  config: Config,
+  tokenWasSent: boolean,
+): FastifyReply {
+  if (!isToolError(error)) throw error;
+  const shown =
+    error.code === 'UNAUTHENTICATED'
+      ? error
+      : new ToolError('UNAUTHENTICATED', 'The bearer token was not accepted.');
+  return reply
+    .code(401)
+    .header('www-authenticate', bearerChallenge(publicBase(config, request), tokenWasSent))
+    .send(errorBody(shown, request.id));
+}
