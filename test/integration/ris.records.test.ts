@@ -395,13 +395,16 @@ describe('worklist', () => {
       { accession_number: acc, start_time: `${nextMonday()}T08:00` },
       'receptionist',
     );
-    const res = await call(t, 'ris_get_patient', { patient_id: patient }, 'radiologist');
+    const res = await call(t, 'ris_get_patient', { patient_id: patient }, 'receptionist');
     expect(res.result.patient).toMatchObject({
       patient_id: patient,
       medical_aid_scheme: 'Bonitas',
       medical_aid_number: 'BON-12345',
       birth_date: '1984-02-29',
     });
+    // A radiologist does not need the member number: the policy masks it on the way out.
+    const clinical = await call(t, 'ris_get_patient', { patient_id: patient }, 'radiologist');
+    expect(clinical.result.patient.medical_aid_number).toBe('*****2345');
     expect(res.result.orders.map((o: { accession_number: string }) => o.accession_number)).toEqual([acc]);
     expect(res.result.appointments[0]).toMatchObject({ accession_number: acc, status: 'BOOKED' });
     const missing = await call(t, 'ris_get_patient', { patient_id: 'UPC999999' }, 'radiologist');
