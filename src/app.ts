@@ -228,6 +228,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     config,
     surface: mcp,
     authenticator: mcpAuthenticator(authenticator, config.UPC_INSECURE_NO_AUTH === true),
+    audit: auditWriter,
   });
 
   const openapi = buildOpenApi(registry, VERSION);

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Principal } from '../core/context.js';
 import { errorBody, isToolError, ToolError } from '../core/errors.js';
-import type { Authenticator } from '../core/pipeline.js';
+import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import { bearerToken } from '../rest/bearer.js';
 import type { McpCaller } from './caller.js';
 import { rebindingGuard } from './http-guards.js';
@@ -19,6 +19,8 @@ export interface McpRoutesOptions {
   config: Config;
   surface: McpSurface;
   authenticator: Authenticator;
+  /** Refused requests never reach the pipeline, so the door records them itself. */
+  audit?: AuditSink | undefined;
 }
 
 /** The caller rides to the server factory in `authInfo.extra`, the SDK's pass-through for validated identity. */
@@ -29,7 +31,10 @@ const CALLER_KEY = 'upcCaller';
  * SDK's stateless legacy leg) and the RFC 9728 metadata that tells clients how to authenticate.
  * An encapsulated plugin: its raw-body parser and guards apply to these routes only.
  */
-export async function mcpRoutes(app: FastifyInstance, { config, surface, authenticator }: McpRoutesOptions) {
+export async function mcpRoutes(
+  app: FastifyInstance,
+  { config, surface, authenticator, audit }: McpRoutesOptions,
+) {
   const handler = createMcpHandler(
     (ctx) => {
       const caller = ctx.authInfo?.extra?.[CALLER_KEY] as McpCaller | undefined;
@@ -62,6 +67,7 @@ export async function mcpRoutes(app: FastifyInstance, { config, surface, authent
       try {
         principal = await authenticator.authenticate(token);
       } catch (error) {
+        await auditRefusal(audit, request, error);
         return unauthorized(request, reply, error, config, token !== undefined);
       }
       const caller: McpCaller = {
@@ -118,4 +124,45 @@ function unauthorized(
     .code(401)
     .header('www-authenticate', bearerChallenge(publicBase(config, request), tokenWasSent))
     .send(errorBody(shown, request.id));
+}
+
+/** What a refused request asked for: the tool of a tools/call, else the JSON-RPC method. */
+function requestedTool(body: unknown): string {
+  try {
+    const message = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : '{}') as {
+      method?: unknown;
+      params?: { name?: unknown };
+    };
+    if (message.method === 'tools/call' && typeof message.params?.name === 'string')
+      return message.params.name;
+    return typeof message.method === 'string' ? `mcp:${message.method}` : 'mcp:request';
+  } catch {
+    return 'mcp:request';
+  }
+}
+
+async function auditRefusal(
+  audit: AuditSink | undefined,
+  request: FastifyRequest,
+  error: unknown,
+): Promise<void> {
+  if (!audit || !isToolError(error)) return;
+  await audit
+    .record({
+      request: {
+        tool: requestedTool(request.body),
+        parameters: {},
+        door: 'mcp',
+        requestId: request.id,
+        credentials: { bearer: undefined },
+        client: request.headers['user-agent'] ?? 'unknown',
+        ip: request.ip,
+      },
+      outcome: 'denied',
+      errorCode: 'UNAUTHENTICATED',
+      durationMs: 0,
+    })
+    .catch((auditError: unknown) =>
+      request.log.error({ err: (auditError as Error).message }, 'audit of refusal failed'),
+    );
 }
