@@ -5,6 +5,7 @@
  * adds nothing (existing patients and orders are left alone).
  */
 import { createHash } from 'node:crypto';
+import { createRng, type Rng } from '../../dicom/synthetic.js';
 import { luhnCheckDigit, type RoomSchedule } from './ris.rules.js';
 import {
   type Actor,
@@ -112,18 +113,10 @@ const INDICATIONS: readonly [string, string[]][] = [
   ['Chest pain, exclude pulmonary embolism', ['R07.4']],
 ];
 
-type Rng = () => number;
-
 /** mulberry32 seeded from SHA-256 of (seed, stream): independent, repeatable streams. */
+/** A deterministic stream per purpose, so adding one kind of demo row does not reshuffle the others. */
 function rngFor(seed: number, stream: string): Rng {
-  let state = createHash('sha256').update(`upc-ris-demo:${seed}:${stream}`).digest().readUInt32BE(0);
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(createHash('sha256').update(`upc-ris-demo:${seed}:${stream}`).digest().readUInt32BE(0));
 }
 
 const pick = <T>(rng: Rng, list: readonly T[]): T => list[Math.floor(rng() * list.length)]!;

@@ -1,4 +1,5 @@
 /** RIS scheduling: book, move, cancel, the day's worklist, and the study status state machine. */
+import { WRITE } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
@@ -26,13 +27,6 @@ import {
   parseCallerTime,
   toZonedIso,
 } from './ris.time.js';
-
-const WRITE = {
-  readOnlyHint: false,
-  destructiveHint: false,
-  idempotentHint: false,
-  openWorldHint: false,
-} as const;
 
 export function scheduleTools(deps: RisDeps): AnyTool[] {
   const schedule = defineTool({

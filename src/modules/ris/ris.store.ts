@@ -765,24 +765,13 @@ export interface WorklistQuery {
 
 /** One day's appointments in time order, then priority (stat first); the start_at index drives it. */
 export function worklistQuery(db: RisDb, q: WorklistQuery, scope: PatientScope) {
-  let query = db
-    .selectFrom('ris.appointments as a')
-    .innerJoin('ris.orders as o', 'o.accession_number', 'a.accession_number')
+  // The appointment columns come from appointmentQuery, so one list of them serves both reads.
+  let query = appointmentQuery(db)
     .innerJoin('ris.patients as p', 'p.patient_id', 'o.patient_id')
-    .innerJoin('ris.rooms as rm', 'rm.room_id', 'a.room_id')
     .innerJoin('ris.procedures as pr', 'pr.procedure_code', 'o.procedure_code')
     .innerJoin('ris.priority_rules as pri', 'pri.priority', 'o.priority')
     .innerJoin('ris.referring_physicians as r', 'r.physician_id', 'o.referring_physician_id')
     .select([
-      'a.appointment_id',
-      'a.accession_number',
-      'o.patient_id',
-      'a.room_id',
-      'rm.room',
-      'o.modality',
-      'a.start_at',
-      'a.end_at',
-      'a.status',
       'o.priority',
       sql<string>`p.family_name || '^' || p.given_names`.as('patient_name'),
       sql<string>`to_char(p.birth_date, 'YYYY-MM-DD')`.as('birth_date'),

@@ -1,5 +1,7 @@
 /** RIS records: patients, orders, referring physicians. Scheduling and status are in ris.schedule.tools.ts. */
+
 import { z } from 'zod';
+import { READ_ONLY, WRITE } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
@@ -33,14 +35,6 @@ import {
   statusHistory,
 } from './ris.store.js';
 
-const READ = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
-const WRITE = {
-  readOnlyHint: false,
-  destructiveHint: false,
-  idempotentHint: false,
-  openWorldHint: false,
-} as const;
-
 export function risTools(deps: RisDeps): AnyTool[] {
   return [...recordTools(deps), ...scheduleTools(deps)];
 }
@@ -56,7 +50,7 @@ function recordTools(deps: RisDeps): AnyTool[] {
     input: searchPatientsInput,
     output: z.object({ patients: z.array(patientSchema), count: z.number().int() }),
     permission: 'ris:read',
-    annotations: READ,
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       {
@@ -94,7 +88,7 @@ function recordTools(deps: RisDeps): AnyTool[] {
     input: z.object({ patient_id: patientId }),
     output: getPatientOutput,
     permission: 'ris:read',
-    annotations: READ,
+    annotations: READ_ONLY,
     phi: true,
     examples: [{ description: 'Summary', parameters: { patient_id: 'UPC000123' } }],
     async handler(input, ctx) {
@@ -238,7 +232,7 @@ function recordTools(deps: RisDeps): AnyTool[] {
     input: z.object({ accession_number: accessionNumber }),
     output: getOrderOutput,
     permission: 'ris:read',
-    annotations: READ,
+    annotations: READ_ONLY,
     phi: true,
     examples: [{ description: 'One order', parameters: { accession_number: 'ACC00000123' } }],
     async handler(input, ctx) {
@@ -265,7 +259,7 @@ function recordTools(deps: RisDeps): AnyTool[] {
     input: getPhysicianInput,
     output: z.object({ physician: physicianSchema }),
     permission: 'ris:read',
-    annotations: READ,
+    annotations: READ_ONLY,
     phi: false,
     examples: [{ description: 'By practice number', parameters: { practice_number: '0123456' } }],
     async handler(input) {
