@@ -109,7 +109,7 @@ async function serve(config: Config): Promise<number> {
   const app = await buildApp(config);
   if (demoDataOnStart(config)) {
     const credentials = await seedDemoDatabase(app.parts.database, config, { pacsPatients: 0, seed: 2026 });
-    printDemoCredentials(credentials, config.DATA_DIR);
+    printDemoCredentials(credentials, config);
   }
   let stopping = false;
   const stop = async (signal: string) => {

@@ -47,7 +47,10 @@ export async function seedDemoDatabase(
   options: SeedDemoOptions,
   print: (line: string) => void = (line) => console.log(line),
 ): Promise<DemoCredential[]> {
-  const credentials = await seedDemoUsers(securityDb(database.db), config.DATA_DIR);
+  // The demo referring doctor signs in as the RIS demo physician it stands for, so its scope is not empty.
+  const credentials = await seedDemoUsers(securityDb(database.db), config.DATA_DIR, {
+    referring_doctor: 'dr.naidoo',
+  });
   const studies = pacsStudiesForRis(options);
   // RIS: physicians, patients, orders and a week of appointments from today (deterministic per seed).
   const ris = await seedRisDemo(risDb(database), {
@@ -63,12 +66,15 @@ export async function seedDemoDatabase(
   return credentials;
 }
 
-export function printDemoCredentials(credentials: DemoCredential[], dataDir: string): void {
+export function printDemoCredentials(credentials: DemoCredential[], config: Config): void {
+  const dataDir = config.DATA_DIR;
   if (credentials.length === 0) return;
   console.log(ok(`demo users created (passwords also in ${dataDir}/demo-credentials.json):`));
   for (const c of credentials) console.log(`    ${c.username.padEnd(24)} ${c.password}`);
   console.log(
-    dim('    sign in: curl -s -X POST localhost:8000/auth/token -H "content-type: application/json" \\'),
+    dim(
+      `    sign in: curl -s -X POST http://${config.HOST}:${config.PORT}/auth/token -H "content-type: application/json" \\`,
+    ),
   );
   console.log(dim(`             -d '{"username":"demo.admin","password":"..."}'`));
 }
@@ -93,7 +99,7 @@ export async function seedDemo(config: Config, options: SeedDemoOptions): Promis
   try {
     await migrate(database);
     const credentials = await seedDemoDatabase(database, config, options);
-    printDemoCredentials(credentials, config.DATA_DIR);
+    printDemoCredentials(credentials, config);
     if (credentials.length === 0) console.log(ok('demo users already exist'));
   } finally {
     await database.close();

@@ -16,11 +16,15 @@ export interface DemoCredential {
  * One demo user per role (`demo.admin`, `demo.radiologist`, ...) with fresh random passwords, written to
  * DATA_DIR/demo-credentials.json (mode 600). Never called in production; existing users are left alone.
  */
-export async function seedDemoUsers(db: Kysely<SecurityTables>, dataDir: string): Promise<DemoCredential[]> {
+export async function seedDemoUsers(
+  db: Kysely<SecurityTables>,
+  dataDir: string,
+  usernames: Partial<Record<Role, string>> = {},
+): Promise<DemoCredential[]> {
   // Hash in parallel: argon2 runs on the libuv thread pool and is deliberately slow (~0.5 s each).
   const attempts = await Promise.all(
     ROLES.map(async (role) => {
-      const username = `demo.${role.replaceAll('_', '-')}`;
+      const username = usernames[role] ?? `demo.${role.replaceAll('_', '-')}`;
       const password = randomBytes(12).toString('base64url');
       const inserted = await insertUser(db, {
         username,
