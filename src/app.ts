@@ -31,6 +31,7 @@ import { Metrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metrics.plugin.js';
 import { auditRoutes } from './rest/audit.routes.js';
 import { authRoutes } from './rest/auth.routes.js';
+import { consoleRoutes } from './rest/console.routes.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
 import { buildOpenApi } from './rest/openapi.js';
 import { toolRoutes } from './rest/tools.routes.js';
@@ -231,6 +232,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     audit: auditWriter,
   });
 
+  await app.register(consoleRoutes);
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);
   await app.register(scalar, {

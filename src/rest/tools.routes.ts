@@ -98,7 +98,8 @@ export async function runTool(
     return await pipeline.invoke({
       tool,
       parameters,
-      door: 'rest',
+      // The practice console is a REST client; it labels itself so the audit log can tell its calls apart.
+      door: request.headers['x-upc-door'] === 'console' ? 'console' : 'rest',
       requestId: request.id,
       credentials: { bearer: bearerToken(request) },
       client: request.headers['user-agent'] ?? 'unknown',

@@ -1,0 +1,160 @@
+// The practice console: system health at a glance, today's worklist and recent audit activity.
+// It is a plain client of the REST API: every call carries the signed-in user's token and goes through
+// the same permission checks, redaction and audit as any other door.
+const state = { token: sessionStorage.getItem('upc-token'), user: sessionStorage.getItem('upc-user') };
+const $ = (id) => document.getElementById(id);
+
+function cell(text, className) {
+  const td = document.createElement('td');
+  td.textContent = text ?? '';
+  if (className) td.className = className;
+  return td;
+}
+
+async function invoke(tool, parameters = {}) {
+  const response = await fetch('/mcp/v1/invoke', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      authorization: `Bearer ${state.token}`,
+      'x-upc-door': 'console',
+    },
+    body: JSON.stringify({ tool, parameters }),
+  });
+  const body = await response.json();
+  if (!body.success) throw Object.assign(new Error(body.error.message), { code: body.error.error_code });
+  return body.result;
+}
+
+async function refreshHealth() {
+  try {
+    const health = await (await fetch('/health')).json();
+    $('overall').textContent = health.status;
+    $('overall').className = `badge ${health.status}`;
+    const list = $('modules');
+    list.replaceChildren(
+      ...Object.entries(health.modules).map(([name, module]) => {
+        const li = document.createElement('li');
+        const label = document.createElement('strong');
+        label.textContent = name;
+        const status = document.createElement('span');
+        status.className = module.status;
+        const breaker = module.details?.breaker ? `, breaker ${module.details.breaker}` : '';
+        status.textContent = `${module.status} (${module.latency_ms} ms${breaker})`;
+        const detail = document.createElement('div');
+        detail.className = 'detail';
+        detail.textContent = module.error ?? '';
+        const left = document.createElement('div');
+        left.append(label, detail);
+        li.append(left, status);
+        return li;
+      }),
+    );
+    $('status-time').textContent = `version ${health.version}, checked ${new Date().toLocaleTimeString()}`;
+  } catch {
+    $('overall').textContent = 'unreachable';
+    $('overall').className = 'badge degraded';
+  }
+}
+
+async function refreshWorklist() {
+  const date = $('worklist-date').value;
+  try {
+    const result = await invoke('ris_get_worklist', date ? { date } : {});
+    if (!date) $('worklist-date').value = result.date;
+    $('worklist').replaceChildren(
+      ...result.worklist.map((item) => {
+        const tr = document.createElement('tr');
+        tr.className = item.priority;
+        tr.append(
+          cell(item.scheduled_start.slice(11, 16)),
+          cell(item.room),
+          cell(item.priority),
+          cell(`${item.patient_name.replace('^', ', ')} (${item.patient_id})`),
+          cell(item.study_description),
+          cell(item.status),
+        );
+        return tr;
+      }),
+    );
+    $('worklist-count').textContent = `${result.count} appointments (${result.time_zone})`;
+    $('worklist-panel').hidden = false;
+  } catch (error) {
+    $('worklist-panel').hidden = error.code === 'FORBIDDEN';
+    $('worklist-count').textContent = error.message;
+  }
+}
+
+async function refreshAudit() {
+  try {
+    const result = await invoke('admin_search_audit', { limit: 20 });
+    $('audit').replaceChildren(
+      ...result.events.map((event) => {
+        const tr = document.createElement('tr');
+        tr.append(
+          cell(new Date(event.occurred_at).toLocaleString()),
+          cell(event.actor_subject ?? '(no valid token)'),
+          cell(event.door),
+          cell(event.tool),
+          cell(event.error_code ? `${event.outcome}: ${event.error_code}` : event.outcome, event.outcome),
+          cell(event.patient_ids.join(', ')),
+        );
+        return tr;
+      }),
+    );
+    $('audit-panel').hidden = false;
+  } catch {
+    $('audit-panel').hidden = true;
+  }
+}
+
+function showUser() {
+  const signedIn = Boolean(state.token);
+  $('who').textContent = signedIn ? `signed in as ${state.user}` : 'not signed in';
+  $('signin').hidden = signedIn;
+  $('signout').hidden = !signedIn;
+  if (!signedIn) {
+    $('worklist-panel').hidden = true;
+    $('audit-panel').hidden = true;
+  }
+}
+
+$('signin').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  $('signin-error').textContent = '';
+  const response = await fetch('/auth/token', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: form.get('username'), password: form.get('password') }),
+  });
+  const body = await response.json();
+  if (!response.ok) {
+    $('signin-error').textContent = body.error?.message ?? 'Sign-in failed';
+    return;
+  }
+  state.token = body.access_token;
+  state.user = String(form.get('username'));
+  sessionStorage.setItem('upc-token', state.token);
+  sessionStorage.setItem('upc-user', state.user);
+  event.target.reset();
+  showUser();
+  await Promise.all([refreshWorklist(), refreshAudit()]);
+});
+
+$('signout').addEventListener('click', () => {
+  sessionStorage.clear();
+  state.token = null;
+  state.user = null;
+  showUser();
+});
+
+$('worklist-date').addEventListener('change', refreshWorklist);
+
+showUser();
+refreshHealth();
+setInterval(refreshHealth, 5000);
+if (state.token) {
+  refreshWorklist();
+  refreshAudit();
+}
