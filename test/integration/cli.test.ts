@@ -74,6 +74,22 @@ describe('upc-mcp CLI', () => {
     expect(code).toBe(0);
   });
 
+  it('users add/list/disable manage built-in users; the generated password is shown once', async () => {
+    const env = { DATABASE_URL: db.url, DATA_DIR: dataDir };
+    const added = await runCli(['users', 'add', '--username', 'Lerato', '--role', 'radiographer'], env);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/created lerato \(radiographer\)/);
+    expect(added.stdout).toMatch(/password \(shown once\): \S{20,}/);
+    const again = await runCli(['users', 'add', '--username', 'lerato', '--role', 'radiographer'], env);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/already exists/);
+    const badRole = await runCli(['users', 'add', '--username', 'x1', '--role', 'janitor'], env);
+    expect(badRole.stderr).toMatch(/--role is one of admin, radiologist/);
+    await runCli(['users', 'disable', '--username', 'lerato'], env);
+    const list = await runCli(['users', 'list'], env);
+    expect(list.stdout).toMatch(/lerato\s+radiographer\s+disabled/);
+  });
+
   it('doctor says what is wrong and how to fix it', async () => {
     const result = await runCli(['doctor'], {
       DATABASE_URL: db.url,
