@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { risDb } from '../../src/modules/ris/ris.adapter.js';
+import { seedRisDemo } from '../../src/modules/ris/ris.demo.js';
+import { hashPassword } from '../../src/security/passwords.js';
+import { insertUser, securityDb } from '../../src/security/users.store.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let t: TestApp;
+let base: string;
+let browser: Browser;
+const profile = mkdtempSync(path.join(os.tmpdir(), 'upc-chromium-'));
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: apt-get install chromium (.ci/run does)');
+  t = await startTestApp();
+  await seedRisDemo(risDb(t.app.parts.database), { seed: 7 });
+  const users = securityDb(t.app.parts.database.db);
+  await insertUser(users, {
+    username: 'thandeka',
+    role: 'receptionist',
+    passwordHash: await hashPassword('reception desk password'),
+  });
+  await insertUser(users, {
+    username: 'audit.lead',
+    role: 'auditor',
+    passwordHash: await hashPassword('auditor desk password'),
+  });
+  base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await t?.close();
+  rmSync(profile, { recursive: true, force: true });
+});
+
+async function signIn(username: string, password: string) {
+  const page = await browser.newPage();
+  await page.goto(`${base}/console/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  return page;
+}
+
+it('shows system health, and a receptionist sees the worklist without clinical text or the audit log', async () => {
+  const page = await signIn('thandeka', 'reception desk password');
+  await page.locator('#modules li').first().waitFor();
+  expect(await page.locator('#overall').textContent()).toBe('degraded');
+  expect(await page.locator('#modules').textContent()).toMatch(/pacs.*down/s);
+  await page.locator('#worklist tr').first().waitFor();
+  expect(await page.locator('#who').textContent()).toBe('signed in as thandeka');
+  expect(await page.locator('#signin').isHidden()).toBe(true);
+  expect(await page.locator('#signout').isVisible()).toBe(true);
+  expect(await page.locator('#worklist tr').count()).toBeGreaterThan(0);
+  expect(await page.locator('#worklist-count').textContent()).toMatch(
+    /appointments \(Africa\/Johannesburg\)/,
+  );
+  expect(await page.locator('#audit-panel').isHidden()).toBe(true);
+  // UPC_SCREENSHOT_DIR keeps the screenshot for a person to look at.
+  await page.screenshot({
+    path: path.join(process.env.UPC_SCREENSHOT_DIR ?? profile, 'console-receptionist.png'),
+    fullPage: true,
+  });
+  await page.close();
+});
+
+it('an auditor sees recent activity, including the console calls just made, but no worklist', async () => {
+  const page = await signIn('audit.lead', 'auditor desk password');
+  await page.locator('#audit tr').first().waitFor();
+  const activity = await page.locator('#audit').textContent();
+  expect(activity).toMatch(/thandeka.*console.*ris_get_worklist/s);
+  expect(await page.locator('#worklist-panel').isHidden()).toBe(true);
+  await page.close();
+});
+
+it('a wrong password shows the server’s message and signs nobody in', async () => {
+  const page = await signIn('thandeka', 'wrong password');
+  await page.locator('#signin-error').filter({ hasText: /wrong/ }).waitFor();
+  expect(await page.locator('#who').textContent()).toBe('not signed in');
+  await page.close();
+});
