@@ -6,8 +6,11 @@ import { auditAdapter } from './audit/audit.adapter.js';
 import { auditDb } from './audit/audit.store.js';
 import { auditTools } from './audit/audit.tools.js';
 import { AuditWriter } from './audit/audit.writer.js';
+import { createReadCache } from './cache/read-cache.js';
 import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
+import type { ReadCache } from './core/cache.js';
+import type { ToolCaching } from './core/cached-tools.js';
 import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
@@ -23,6 +26,7 @@ import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
 import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { pacsTools } from './modules/pacs/pacs.tools.js';
 import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
@@ -51,6 +55,8 @@ export interface AppParts {
   policy: Policy;
   rateLimiter: ToolRateLimiter;
   auditWriter: AuditWriter;
+  /** Cache for reads that tolerate staleness (PACS searches, reference data); Redis when REDIS_URL. */
+  readCache: ReadCache;
   scope: PatientScopeResolver;
   database: Database;
   registry: ToolRegistry;
@@ -109,11 +115,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const metrics = new Metrics({ auditStats: () => auditWriter.stats });
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
+  const readCache = createReadCache(config, app.log);
+  const caching = (ttlMs: number): ToolCaching => ({ cache: readCache, ttlMs, telemetry: metrics });
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
-  // ORTHANC_* settings; pacsAdapter registers the pacs_* tools (src/modules/pacs/pacs.tools.ts).
-  manager.add(pacsAdapter(orthancFromConfig(config, metrics)));
+  // ORTHANC_* settings; searches cached for PACS_CACHE_TTL_MS (src/modules/pacs/pacs.tools.ts).
+  const orthanc = orthancFromConfig(config, metrics);
+  manager.add(pacsAdapter(orthanc, pacsTools(orthanc, caching(config.PACS_CACHE_TTL_MS))));
   // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
-  manager.add(risAdapter(database));
+  manager.add(risAdapter(database, { caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }));
   scope.addSource(risScopeSource(database));
   scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
@@ -135,7 +144,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const secret = resolveJwtSecret(config);
   const policy = Policy.fromFile(config.POLICY_FILE);
   const counters = config.REDIS_URL
-    ? new RedisCounterStore(connectRedis(config.REDIS_URL))
+    ? new RedisCounterStore(connectRedis(config.REDIS_URL), config.REDIS_KEY_PREFIX)
     : new MemoryCounterStore();
   const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
   const redactor = new RoleRedactor(policy);
@@ -178,6 +187,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     policy,
     rateLimiter,
     auditWriter,
+    readCache,
     scope,
     database,
     registry,
@@ -197,6 +207,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     await manager.shutdownAll();
     await counters.close();
+    await readCache.close();
     if (ownsDatabase) await database.close();
   });
 
