@@ -18,6 +18,7 @@ import { ToolRegistry } from './core/registry.js';
 import { DEFAULT_RESOURCE_PROVIDERS, ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
 import { databaseAdapter } from './db/database.adapter.js';
+import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { mcpAuthenticator } from './mcp/identity.js';
@@ -96,8 +97,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
   });
 
+  // Created first so the database reports its statements too; audit stats are read lazily at scrape time.
+  let auditWriter: AuditWriter | undefined;
+  const metrics = new Metrics({
+    auditStats: () => auditWriter?.stats ?? { queued: 0, lastCommitMs: 0, committedEvents: 0 },
+  });
   const ownsDatabase = !options.database;
-  const database = options.database ?? (await openDatabase(config));
+  const database = options.database ?? (await openDatabase(config, { telemetry: metrics }));
   try {
     await migrate(database, {
       onApplied: (m) => app.log.info({ migration: migrationLabel(m) }, 'migration applied'),
@@ -111,8 +117,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
-  const auditWriter = new AuditWriter(database.db, app.log);
-  const metrics = new Metrics({ auditStats: () => auditWriter.stats });
+  auditWriter = new AuditWriter(database.db, app.log);
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
   const readCache = createReadCache(config, app.log);
@@ -163,6 +168,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       confirmations: new ConfirmationGate(database.db, secret),
       idempotency: new IdempotencyStore(database.db),
       audit: auditWriter,
+      // PostgreSQL down or slow → UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT rather than INTERNAL.
+      errorMapper: databaseToolError,
     },
     app.log,
   );
