@@ -86,7 +86,12 @@ function openPostgres(settings: PostgresSettings, telemetry: BackendTelemetry): 
       const client = await pool.connect();
       // Migrations and maintenance scripts may legitimately run long (or wait for another replica's
       // migration lock); the connection is discarded afterwards so the setting never reaches the pool.
-      await client.query('SET statement_timeout = 0');
+      try {
+        await client.query('SET statement_timeout = 0');
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
       return {
         async exec(script) {
           await client.query(script);

@@ -4,6 +4,7 @@
  * INTERNAL) and /health says so; once it accepts connections again everything works without a restart.
  */
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { classifyDatabaseError, databaseToolError } from '../../src/db/database.errors.js';
@@ -103,6 +104,26 @@ describe('a RIS backed by a PostgreSQL that is slow, then gone, then back', () =
       modules: Record<string, { status: string; error?: string }>;
     };
   }
+
+  it('limits the statements of calls, but not those of migration sessions', async () => {
+    const database = t.app.parts.database;
+    const limit = await sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(database.db);
+    expect(limit.rows[0]?.statement_timeout).toBe(`${STATEMENT_TIMEOUT_MS / 1000}s`);
+    const session = await database.session();
+    try {
+      const rows = await session.query<{ statement_timeout: string }>('SHOW statement_timeout');
+      expect(rows[0]?.statement_timeout).toBe('0');
+    } finally {
+      await session.release();
+    }
+    // The session's connection was discarded, so the pool still hands out limited connections.
+    const again = await Promise.all(
+      [1, 2, 3, 4].map(() => sql<{ statement_timeout: string }>`SHOW statement_timeout`.execute(database.db)),
+    );
+    expect(new Set(again.map((r) => r.rows[0]?.statement_timeout))).toEqual(
+      new Set([`${STATEMENT_TIMEOUT_MS / 1000}s`]),
+    );
+  });
 
   it('stops a statement at DATABASE_STATEMENT_TIMEOUT_MS and answers UPSTREAM_TIMEOUT', async () => {
     const locker = new pg.Client({ connectionString: t.database.url });
