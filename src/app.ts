@@ -6,8 +6,11 @@ import { auditAdapter } from './audit/audit.adapter.js';
 import { auditDb } from './audit/audit.store.js';
 import { auditTools } from './audit/audit.tools.js';
 import { AuditWriter } from './audit/audit.writer.js';
+import { createReadCache } from './cache/read-cache.js';
 import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
+import type { ReadCache } from './core/cache.js';
+import type { ToolCaching } from './core/cached-tools.js';
 import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
@@ -15,6 +18,7 @@ import { ToolRegistry } from './core/registry.js';
 import { DEFAULT_RESOURCE_PROVIDERS, ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
 import { databaseAdapter } from './db/database.adapter.js';
+import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { mcpAuthenticator } from './mcp/identity.js';
@@ -23,6 +27,7 @@ import { adminAdapter } from './modules/admin/admin.adapter.js';
 import { adminTools } from './modules/admin/admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
 import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
+import { pacsTools } from './modules/pacs/pacs.tools.js';
 import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
@@ -52,6 +57,8 @@ export interface AppParts {
   policy: Policy;
   rateLimiter: ToolRateLimiter;
   auditWriter: AuditWriter;
+  /** Cache for reads that tolerate staleness (PACS searches, reference data); Redis when REDIS_URL. */
+  readCache: ReadCache;
   scope: PatientScopeResolver;
   database: Database;
   registry: ToolRegistry;
@@ -91,8 +98,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     forceCloseConnections: 'idle',
   });
 
+  // Created first so the database reports its statements too; audit stats are read lazily at scrape time.
+  let auditWriter: AuditWriter | undefined;
+  const metrics = new Metrics({
+    auditStats: () => auditWriter?.stats ?? { queued: 0, lastCommitMs: 0, committedEvents: 0 },
+  });
   const ownsDatabase = !options.database;
-  const database = options.database ?? (await openDatabase(config));
+  const database = options.database ?? (await openDatabase(config, { telemetry: metrics }));
   try {
     await migrate(database, {
       onApplied: (m) => app.log.info({ migration: migrationLabel(m) }, 'migration applied'),
@@ -106,15 +118,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
-  const auditWriter = new AuditWriter(database.db, app.log);
-  const metrics = new Metrics({ auditStats: () => auditWriter.stats });
+  auditWriter = new AuditWriter(database.db, app.log);
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
+  const readCache = createReadCache(config, app.log);
+  const caching = (ttlMs: number): ToolCaching => ({ cache: readCache, ttlMs, telemetry: metrics });
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
-  // ORTHANC_* settings; pacsAdapter registers the pacs_* tools (src/modules/pacs/pacs.tools.ts).
-  manager.add(pacsAdapter(orthancFromConfig(config, metrics)));
+  // ORTHANC_* settings; searches cached for PACS_CACHE_TTL_MS (src/modules/pacs/pacs.tools.ts).
+  const orthanc = orthancFromConfig(config, metrics);
+  manager.add(pacsAdapter(orthanc, pacsTools(orthanc, caching(config.PACS_CACHE_TTL_MS))));
   // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
-  manager.add(risAdapter(database));
+  manager.add(risAdapter(database, { caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }));
   scope.addSource(risScopeSource(database));
   scope.addSource(assignmentScopeSource(securityDb(database.db)));
   manager.add(
@@ -136,7 +150,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const secret = resolveJwtSecret(config);
   const policy = Policy.fromFile(config.POLICY_FILE);
   const counters = config.REDIS_URL
-    ? new RedisCounterStore(connectRedis(config.REDIS_URL))
+    ? new RedisCounterStore(connectRedis(config.REDIS_URL), config.REDIS_KEY_PREFIX)
     : new MemoryCounterStore();
   const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
   const redactor = new RoleRedactor(policy);
@@ -155,6 +169,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       confirmations: new ConfirmationGate(database.db, secret),
       idempotency: new IdempotencyStore(database.db),
       audit: auditWriter,
+      // PostgreSQL down or slow → UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT rather than INTERNAL.
+      errorMapper: databaseToolError,
     },
     app.log,
   );
@@ -179,6 +195,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     policy,
     rateLimiter,
     auditWriter,
+    readCache,
     scope,
     database,
     registry,
@@ -198,6 +215,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.addHook('onClose', async () => {
     await manager.shutdownAll();
     await counters.close();
+    await readCache.close();
     if (ownsDatabase) await database.close();
   });
 

@@ -30,7 +30,8 @@ export async function auditCommand(config: Config, args: string[]): Promise<numb
     },
     strict: true,
   });
-  const database = await openDatabase(config);
+  // No statement time limit: verifying or archiving a long audit log may run for minutes.
+  const database = await openDatabase({ ...config, DATABASE_STATEMENT_TIMEOUT_MS: 0 });
   try {
     await migrate(database);
     const db = auditDb(database.db);

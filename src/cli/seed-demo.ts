@@ -95,7 +95,8 @@ export async function seedDemo(config: Config, options: SeedDemoOptions): Promis
     );
     return 1;
   }
-  const database = await openDatabase(config);
+  // No statement time limit: seeding is a one-off batch, not a call someone waits on.
+  const database = await openDatabase({ ...config, DATABASE_STATEMENT_TIMEOUT_MS: 0 });
   try {
     await migrate(database);
     const credentials = await seedDemoDatabase(database, config, options);

@@ -93,6 +93,8 @@ export interface PipelineStages {
   redactor?: Redactor;
   audit?: AuditSink;
   observers?: InvocationObserver[];
+  /** Recognises backend failures thrown as plain errors (e.g. a lost database connection); else INTERNAL. */
+  errorMapper?: (error: unknown) => ToolError | undefined;
 }
 
 const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -300,6 +302,8 @@ export class InvocationPipeline {
     if (isToolError(thrown)) return thrown;
     if (request.signal?.aborted)
       return new ToolError('CONFLICT', 'The call was cancelled before it finished.');
+    const mapped = this.stages.errorMapper?.(thrown);
+    if (mapped) return mapped;
     this.log.error(
       { request_id: request.requestId, tool: request.tool, err: thrown },
       'tool failed unexpectedly',

@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, PGliteDialect, PostgresDialect, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import type { Config } from '../config.js';
+import { type BackendTelemetry, NO_TELEMETRY } from '../core/telemetry.js';
+import { databaseTelemetryLogger } from './database.telemetry.js';
 
 /** Runs a multi-statement SQL script on one connection (migrations need this; Kysely runs one statement). */
 export interface ScriptSession {
@@ -24,32 +26,72 @@ export interface Database {
   close(): Promise<void>;
 }
 
+export interface DatabaseOptions {
+  /** Where statement latencies and failures go (backend `database`); default nowhere. */
+  telemetry?: BackendTelemetry;
+}
+
 export async function openDatabase(
-  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DATABASE_POOL_SIZE'>,
+  config: Pick<Config, 'DATABASE_URL' | 'DATA_DIR' | 'DATABASE_POOL_SIZE' | 'DATABASE_STATEMENT_TIMEOUT_MS'>,
+  options: DatabaseOptions = {},
 ): Promise<Database> {
-  if (config.DATABASE_URL) return openPostgres(config.DATABASE_URL, config.DATABASE_POOL_SIZE);
-  return openPglite(path.resolve(config.DATA_DIR, 'pglite'));
+  const telemetry = options.telemetry ?? NO_TELEMETRY;
+  if (config.DATABASE_URL) {
+    return openPostgres(
+      {
+        connectionString: config.DATABASE_URL,
+        max: config.DATABASE_POOL_SIZE,
+        statementTimeoutMs: config.DATABASE_STATEMENT_TIMEOUT_MS,
+      },
+      telemetry,
+    );
+  }
+  return openPglite(path.resolve(config.DATA_DIR, 'pglite'), telemetry);
 }
 
 // PostgreSQL's int8 and numeric come back as strings by default; money and counts here fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
 
-function openPostgres(connectionString: string, max: number): Database {
+interface PostgresSettings {
+  connectionString: string;
+  max: number;
+  /** 0: no limit. */
+  statementTimeoutMs: number;
+}
+
+function openPostgres(settings: PostgresSettings, telemetry: BackendTelemetry): Database {
   const pool = new pg.Pool({
-    connectionString,
-    max,
+    connectionString: settings.connectionString,
+    max: settings.max,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    // Server-side: PostgreSQL cancels a statement running longer than this (57014 → UPSTREAM_TIMEOUT)
+    // and the connection stays usable. (pg's client-side query_timeout would leave the statement running
+    // on a connection Kysely then hands back to the pool, so it is not used.)
+    ...(settings.statementTimeoutMs > 0 ? { statement_timeout: settings.statementTimeoutMs } : {}),
+    // Notices a server that vanished without closing its sockets (failover, network cut).
+    keepAlive: true,
   });
   // An idle client losing its server (restart, failover) must not crash the process.
   pool.on('error', () => {});
-  const db = new Kysely({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely({
+    dialect: new PostgresDialect({ pool: observedPool(pool, telemetry) }),
+    log: databaseTelemetryLogger(telemetry),
+  });
   return {
     kind: 'postgres',
     db,
     async session() {
       const client = await pool.connect();
+      // Migrations and maintenance scripts may legitimately run long (or wait for another replica's
+      // migration lock); the connection is discarded afterwards so the setting never reaches the pool.
+      try {
+        await client.query('SET statement_timeout = 0');
+      } catch (error) {
+        client.release(true);
+        throw error;
+      }
       return {
         async exec(script) {
           await client.query(script);
@@ -59,7 +101,7 @@ function openPostgres(connectionString: string, max: number): Database {
           return result.rows as T[];
         },
         async release() {
-          client.release();
+          client.release(true);
         },
       };
     },
@@ -71,12 +113,29 @@ function openPostgres(connectionString: string, max: number): Database {
   };
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+/** The pool as Kysely sees it, reporting connections that cannot be opened (the database is down). */
+function observedPool(pool: pg.Pool, telemetry: BackendTelemetry): PostgresPool {
+  return {
+    options: pool.options,
+    async connect() {
+      const started = performance.now();
+      try {
+        return await pool.connect();
+      } catch (error) {
+        telemetry.observeCall('database', 'connect', (performance.now() - started) / 1000, 'error');
+        throw error;
+      }
+    },
+    end: () => pool.end(),
+  };
+}
+
+async function openPglite(dataDir: string, telemetry: BackendTelemetry): Promise<Database> {
   mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir, {
     parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v) },
   });
-  const db = new Kysely({ dialect: new PGliteDialect({ pglite }) });
+  const db = new Kysely({ dialect: new PGliteDialect({ pglite }), log: databaseTelemetryLogger(telemetry) });
   return {
     kind: 'pglite',
     db,

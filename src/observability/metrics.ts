@@ -1,4 +1,5 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheResult, CacheTelemetry } from '../core/cache.js';
 import type { InvocationObserver, InvocationRecord } from '../core/pipeline.js';
 import type { BackendTelemetry, BreakerState } from '../core/telemetry.js';
 
@@ -8,7 +9,7 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
  * Every Prometheus metric the server exposes, in one registry per app. Labels never carry PHI: routes are
  * their patterns (`/mcp/v1/tools/:name/invoke`), tools their names, backends their module names.
  */
-export class Metrics implements InvocationObserver, BackendTelemetry {
+export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelemetry {
   readonly registry = new Registry();
   readonly httpRequests = new Counter({
     name: 'mcp_requests_total',
@@ -72,6 +73,12 @@ export class Metrics implements InvocationObserver, BackendTelemetry {
     labelNames: ['backend'] as const,
     registers: [this.registry],
   });
+  readonly cacheRequests = new Counter({
+    name: 'upc_cache_requests_total',
+    help: 'Read-cache lookups by cache (tool name) and result: hit, miss, unavailable (store down)',
+    labelNames: ['cache', 'result'] as const,
+    registers: [this.registry],
+  });
   readonly moduleUp = new Gauge({
     name: 'upc_module_up',
     help: 'Module health from the last health check: 1 up, 0 down',
@@ -129,6 +136,10 @@ export class Metrics implements InvocationObserver, BackendTelemetry {
   ): void {
     this.backendDuration.observe({ backend, operation, outcome }, seconds);
     if (outcome !== 'ok') this.backendErrors.inc({ backend, operation, outcome });
+  }
+
+  observeCache(cache: string, result: CacheResult): void {
+    this.cacheRequests.inc({ cache, result });
   }
 
   setBreakerState(backend: string, state: BreakerState): void {

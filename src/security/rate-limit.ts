@@ -60,20 +60,25 @@ return {count, ttl}`;
 
 /** Shared counters for several replicas: one atomic script per hit. */
 export class RedisCounterStore implements CounterStore {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix = 'upc',
+  ) {}
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, `upc:rl:${key}`, String(windowMs))) as [
-      number,
-      number,
-    ];
+    const [count, ttl] = (await this.redis.eval(
+      HIT_SCRIPT,
+      1,
+      `${this.prefix}:rl:${key}`,
+      String(windowMs),
+    )) as [number, number];
     return { count, resetInMs: ttl };
   }
 
   async peek(key: string): Promise<{ count: number; resetInMs: number }> {
     const [count, ttl] = await Promise.all([
-      this.redis.get(`upc:rl:${key}`),
-      this.redis.pttl(`upc:rl:${key}`),
+      this.redis.get(`${this.prefix}:rl:${key}`),
+      this.redis.pttl(`${this.prefix}:rl:${key}`),
     ]);
     return { count: Number(count ?? 0), resetInMs: Math.max(0, ttl) };
   }

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Adapter, HealthResult } from '../../core/adapter.js';
+import { type ToolCaching, withReadCache } from '../../core/cached-tools.js';
 import { ToolError } from '../../core/errors.js';
 import type { PatientScopeSource } from '../../core/scope.js';
 import type { Database } from '../../db/database.js';
@@ -13,6 +14,8 @@ const DEFAULT_TIME_ZONE = 'Africa/Johannesburg';
 export interface RisOptions {
   /** The clock; fixed in tests and benchmarks. */
   now?: () => Date;
+  /** Read cache for reference data (referring physicians); none: always read the database. */
+  caching?: ToolCaching;
 }
 
 export function risDb(database: Database): RisDb {
@@ -34,7 +37,15 @@ export function risAdapter(database: Database, options: RisOptions = {}): Adapte
       return timeZone;
     },
   };
-  const tools = risTools(deps);
+  const all = risTools(deps);
+  // Reference data changes rarely; any RIS write drops it, so a change made through this server is seen
+  // at once (changes made behind the server's back, e.g. an import, after RIS_REFERENCE_CACHE_TTL_MS).
+  const rules = {
+    namespace: 'ris',
+    cached: ['ris_get_referring_physician'],
+    invalidatedBy: all.filter((t) => !t.annotations.readOnlyHint).map((t) => t.name),
+  };
+  const tools = withReadCache(all, rules, options.caching);
   return {
     name: 'ris',
     // Who sees these is the practice's policy (policy/default-policy.json → redaction).
