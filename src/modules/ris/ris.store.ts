@@ -346,22 +346,27 @@ export async function insertPatient(db: RisDb, p: NewPatient): Promise<string> {
   }
 }
 
+/** The table row for a new patient; one mapping for single and bulk inserts. */
+function patientRow(p: NewPatient) {
+  return {
+    ...(p.patientId ? { patient_id: p.patientId } : {}),
+    family_name: p.familyName,
+    given_names: p.givenNames,
+    birth_date: p.birthDate,
+    sex: p.sex,
+    phone: p.phone ?? null,
+    email: p.email ?? null,
+    sa_id_number: p.saIdNumber ?? null,
+    medical_aid_scheme: p.medicalAidScheme ?? null,
+    medical_aid_number: p.medicalAidNumber ?? null,
+    created_by: p.createdBy,
+  };
+}
+
 async function insertPatientOnce(db: RisDb, p: NewPatient): Promise<string> {
   const row = await db
     .insertInto('ris.patients')
-    .values({
-      ...(p.patientId ? { patient_id: p.patientId } : {}),
-      family_name: p.familyName,
-      given_names: p.givenNames,
-      birth_date: p.birthDate,
-      sex: p.sex,
-      phone: p.phone ?? null,
-      email: p.email ?? null,
-      sa_id_number: p.saIdNumber ?? null,
-      medical_aid_scheme: p.medicalAidScheme ?? null,
-      medical_aid_number: p.medicalAidNumber ?? null,
-      created_by: p.createdBy,
-    })
+    .values(patientRow(p))
     .returning('patient_id')
     .executeTakeFirstOrThrow();
   return row.patient_id;
@@ -829,21 +834,7 @@ export async function bulkInsertPatients(db: RisDb, patients: readonly NewPatien
   for (const batch of batches(patients)) {
     const result = await db
       .insertInto('ris.patients')
-      .values(
-        batch.map((p) => ({
-          ...(p.patientId ? { patient_id: p.patientId } : {}),
-          family_name: p.familyName,
-          given_names: p.givenNames,
-          birth_date: p.birthDate,
-          sex: p.sex,
-          phone: p.phone ?? null,
-          email: p.email ?? null,
-          sa_id_number: p.saIdNumber ?? null,
-          medical_aid_scheme: p.medicalAidScheme ?? null,
-          medical_aid_number: p.medicalAidNumber ?? null,
-          created_by: p.createdBy,
-        })),
-      )
+      .values(batch.map(patientRow))
       // Only an existing patient_id is skipped; any other clash (a duplicate SA ID) is an error.
       .onConflict((oc) => oc.column('patient_id').doNothing())
       .executeTakeFirst();
