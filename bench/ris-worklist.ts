@@ -14,10 +14,10 @@ import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { risDb } from '../src/modules/ris/ris.adapter.js';
-import { seedRisDemo } from '../src/modules/ris/ris.demo.js';
 import { worklist, worklistQuery } from '../src/modules/ris/ris.store.js';
 import { addDays, isoWeekdayOf, localToInstant } from '../src/modules/ris/ris.time.js';
 import { issueToken, tokenSettings } from '../src/security/tokens.js';
+import { loadRisAppointments, RIS_START_DATE } from './lib/ris-data.js';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '300' }, days: { type: 'string', default: '730' } },
@@ -62,21 +62,8 @@ async function main(): Promise<void> {
   const app = await buildApp(config);
   try {
     const db = risDb(app.parts.database);
-    const startDate = '2025-01-06';
-    const loadStarted = performance.now();
-    const report = await seedRisDemo(db, {
-      seed: 2026,
-      patients: 20_000,
-      startDate,
-      days: DAYS,
-      fill: 1,
-      now: localToInstant(addDays(startDate, Math.floor(DAYS / 2)), 12 * 60, TZ),
-    });
-    await sql`ANALYZE`.execute(db);
-    const loadSeconds = ((performance.now() - loadStarted) / 1000).toFixed(1);
-    console.log(
-      `loaded ${report.appointments} appointments, ${report.orders} orders, ${report.patients} patients in ${loadSeconds} s`,
-    );
+    const startDate = RIS_START_DATE;
+    await loadRisAppointments(db, DAYS);
 
     // A busy weekday in the middle of the range.
     let day = addDays(startDate, Math.floor(DAYS / 2));

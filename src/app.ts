@@ -1,7 +1,7 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import scalar from '@scalar/fastify-api-reference';
-import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { auditAdapter } from './audit/audit.adapter.js';
 import { auditDb } from './audit/audit.store.js';
 import { auditTools } from './audit/audit.tools.js';
@@ -31,7 +31,7 @@ import { pacsTools } from './modules/pacs/pacs.tools.js';
 import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
-import { loggerOptions, requestIdFor } from './observability/logging.js';
+import { AccessLogController, loggerOptions, requestIdFor } from './observability/logging.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metrics.plugin.js';
 import { auditRoutes } from './rest/audit.routes.js';
@@ -91,7 +91,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const app = Fastify({
     logger: withStream(loggerOptions(config), options.logStream),
     genReqId: requestIdFor,
-    logController: new LogController({ requestIdLogLabel: 'request_id' }),
+    logController: new AccessLogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: false,
     return503OnClosing: true,
