@@ -1,4 +1,4 @@
-import type { ColumnType, Generated } from 'kysely';
+import type { ColumnType, Generated, Selectable } from 'kysely';
 
 export type AuditTables = {
   'audit.events': {
@@ -34,25 +34,7 @@ export type AuditTables = {
   };
 };
 
-/** An audit event as the rest of the system sees it. */
-export interface AuditEvent {
-  id: number;
-  occurred_at: string;
-  actor_subject: string | null;
-  actor_role: string | null;
-  door: string;
-  client: string | null;
-  ip: string | null;
-  tool: string;
-  parameters: unknown;
-  outcome: 'success' | 'error' | 'denied';
-  error_code: string | null;
-  patient_ids: string[];
-  phi_accessed: boolean;
-  request_id: string;
-  latency_ms: number;
-  prev_hash: string;
-  hash: string;
-}
+/** An audit event as the rest of the system sees it: the stored row, with its time as ISO-8601 text. */
+export type AuditEvent = Omit<Selectable<AuditTables['audit.events']>, 'occurred_at'> & { occurred_at: string };
 
 export const GENESIS_HASH = '0'.repeat(64);
