@@ -35,6 +35,8 @@ export type AuditTables = {
 };
 
 /** An audit event as the rest of the system sees it: the stored row, with its time as ISO-8601 text. */
-export type AuditEvent = Omit<Selectable<AuditTables['audit.events']>, 'occurred_at'> & { occurred_at: string };
+export type AuditEvent = Omit<Selectable<AuditTables['audit.events']>, 'occurred_at'> & {
+  occurred_at: string;
+};
 
 export const GENESIS_HASH = '0'.repeat(64);
