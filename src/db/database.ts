@@ -65,7 +65,9 @@ function openPostgres(settings: PostgresSettings, telemetry: BackendTelemetry): 
     connectionString: settings.connectionString,
     max: settings.max,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    // Also the longest wait for a free pooled connection: bursts of concurrent writes (20 receptionists
+    // booking at once) must queue, not fail as if the database were down.
+    connectionTimeoutMillis: 10_000,
     // Server-side: PostgreSQL cancels a statement running longer than this (57014 → UPSTREAM_TIMEOUT)
     // and the connection stays usable. (pg's client-side query_timeout would leave the statement running
     // on a connection Kysely then hands back to the pool, so it is not used.)

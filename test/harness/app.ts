@@ -34,7 +34,7 @@ export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp
     JWT_SECRET_KEY: TEST_JWT_SECRET,
     ORTHANC_URL: 'http://127.0.0.1:1',
     ORTHANC_TIMEOUT_MS: '1000',
-    DATABASE_POOL_SIZE: '4',
+    DATABASE_POOL_SIZE: '10',
     // Shedding reacts to machine load; only the test that exercises it turns it on.
     LOAD_SHED_EVENT_LOOP_DELAY_MS: '0',
     ...overrides,
