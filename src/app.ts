@@ -118,7 +118,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
   const manager = new AdapterManager(app.log);
-  auditWriter = new AuditWriter(database.db, app.log);
+  // On PostgreSQL the audit writer gets connections of its own: a burst of handlers holding every pooled
+  // connection must not make audit commits wait (every response waits for its event). PGlite has one
+  // connection anyway.
+  const auditDatabase =
+    database.kind === 'postgres' && config.DATABASE_URL
+      ? await openDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, { telemetry: metrics })
+      : database;
+  auditWriter = new AuditWriter(auditDatabase.db, app.log);
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
   const readCache = createReadCache(config, app.log);
@@ -216,6 +223,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await manager.shutdownAll();
     await counters.close();
     await readCache.close();
+    if (auditDatabase !== database) await auditDatabase.close();
     if (ownsDatabase) await database.close();
   });
 
