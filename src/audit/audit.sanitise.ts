@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../core/stable-json.js';
 
 const SECRET_KEY = /pass(word)?|secret|token|authori[sz]ation|api[_-]?key|credential/i;
 const MAX_STRING = 500;
@@ -42,5 +42,5 @@ function sanitiseString(text: string): unknown {
 }
 
 function binarySummary(bytes: Uint8Array): { binary: true; bytes: number; sha256: string } {
-  return { binary: true, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') };
+  return { binary: true, bytes: bytes.byteLength, sha256: sha256Hex(bytes) };
 }

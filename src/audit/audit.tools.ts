@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import { READ_ONLY } from '../core/annotations.js';
 import { ToolError } from '../core/errors.js';
 import { defineTool } from '../core/tool.js';
 import { exportEvents, phiAccessReport, searchEvents } from './audit.store.js';
@@ -69,7 +70,7 @@ export function auditTools(db: Kysely<AuditTables>) {
       next_before_id: z.number().int().nullable(),
     }),
     permission: 'audit:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       {
@@ -112,7 +113,7 @@ export function auditTools(db: Kysely<AuditTables>) {
       count: z.number().int(),
     }),
     permission: 'audit:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     async handler(input) {
       checkRange(input.from, input.to);
@@ -140,7 +141,7 @@ export function auditTools(db: Kysely<AuditTables>) {
       next_after_id: z.number().int().nullable(),
     }),
     permission: 'audit:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     async handler(input) {
       checkRange(input.from, input.to);

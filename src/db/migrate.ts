@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { sha256Hex } from '../core/stable-json.js';
 import type { Database, ScriptSession } from './database.js';
 
 export interface Migration {
@@ -26,7 +26,7 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
         version: Number(match[1]),
         name: match[2]!,
         sql,
-        checksum: createHash('sha256').update(sql).digest('hex'),
+        checksum: sha256Hex(sql),
       };
     })
     .sort((a, b) => a.version - b.version);

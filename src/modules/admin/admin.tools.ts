@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SystemHealth } from '../../core/adapter.js';
+import { READ_ONLY } from '../../core/annotations.js';
 import { defineTool } from '../../core/tool.js';
 
 const moduleHealthSchema = z.object({
@@ -35,7 +36,7 @@ export function adminTools(deps: AdminDependencies) {
       input: z.object({}),
       output: systemStatusOutput,
       permission: 'admin:read',
-      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+      annotations: READ_ONLY,
       phi: false,
       examples: [{ description: 'Check every module', parameters: {} }],
       async handler() {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READ_ONLY } from '../../core/annotations.js';
 import { isToolError, ToolError } from '../../core/errors.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
 import { instancesOfSeries, type OrthancInstance, type OrthancSeries, seriesOfStudy } from './orthanc.api.js';
@@ -79,7 +80,7 @@ export function previewTool(client: OrthancClient): AnyTool {
       skipped: z.array(z.object({ sop_instance_uid: z.string(), reason: z.string() })).optional(),
     }),
     permission: 'pacs:view',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       { description: 'Four images', parameters: { study_instance_uid: '1.2.826.0.1.3680043.8.498.1' } },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READ_ONLY } from '../../core/annotations.js';
 import type { CallContext } from '../../core/context.js';
 import { inScope } from '../../core/scope.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
@@ -66,7 +67,7 @@ export function searchTools(client: OrthancClient): AnyTool[] {
     }),
     output: z.object({ patients: z.array(patientHitSchema), next_offset: nextOffset }),
     permission: 'pacs:search',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       { description: 'By family name', parameters: { patient_name: 'Dlamini*' } },
@@ -107,7 +108,7 @@ export function searchTools(client: OrthancClient): AnyTool[] {
     }),
     output: z.object({ studies: z.array(studySchema), next_offset: nextOffset }),
     permission: 'pacs:search',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READ_ONLY } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
 import { modalities } from './orthanc.api.js';
@@ -34,7 +35,7 @@ export function sendTools(client: OrthancClient): AnyTool[] {
       ),
     }),
     permission: 'pacs:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: false,
     examples: [{ description: 'Where can studies go?', parameters: {} }],
     async handler(_input, ctx) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { READ_ONLY } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import { assertInScope } from '../../core/scope.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
@@ -70,7 +71,7 @@ export function studyTools(client: OrthancClient): AnyTool[] {
       tags: z.record(z.string(), z.unknown()).optional(),
     }),
     permission: 'pacs:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       {
@@ -135,7 +136,7 @@ export function studyTools(client: OrthancClient): AnyTool[] {
       timeline_truncated: z.boolean(),
     }),
     permission: 'pacs:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       { description: 'All imaging', parameters: { patient_id: 'UPC000123' } },

@@ -1,5 +1,5 @@
 /** RIS scheduling: book, move, cancel, the day's worklist, and the study status state machine. */
-import { WRITE } from '../../core/annotations.js';
+import { READ_ONLY, WRITE } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
@@ -164,7 +164,7 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
     input: worklistInput,
     output: worklistOutput,
     permission: 'ris:read',
-    annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    annotations: READ_ONLY,
     phi: true,
     examples: [
       { description: "Today's worklist", parameters: {} },
