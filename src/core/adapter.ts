@@ -89,6 +89,12 @@ export class AdapterManager {
     return { status, modules };
   }
 
+  /** One module's health, without checking the others (readiness needs only the database). */
+  async healthOf(name: string): Promise<ModuleHealth | undefined> {
+    const adapter = this.#adapters.find((a) => a.name === name);
+    return adapter ? check(adapter) : undefined;
+  }
+
   async shutdownAll(): Promise<void> {
     // Reverse order: modules added later may depend on earlier ones.
     for (const adapter of [...this.#adapters].reverse()) {

@@ -2,9 +2,11 @@ import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Principal } from '../core/context.js';
+import { recordDoorEvent } from '../core/door-events.js';
 import { errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import { bearerToken } from '../rest/bearer.js';
+import { abortOnClientGone } from '../rest/disconnect.js';
 import type { McpCaller } from './caller.js';
 import { rebindingGuard } from './http-guards.js';
 import {
@@ -94,17 +96,12 @@ function toWebRequest(request: FastifyRequest, reply: FastifyReply): Request {
     if (typeof value === 'string') headers.set(name, value);
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
-  const abort = new AbortController();
-  // The request stream has long been read by now; the response closing early means the client went away.
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
   const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
   return new Request(`http://${request.host}${request.url}`, {
     method: request.method,
     headers,
     body: request.method === 'POST' ? body : undefined,
-    signal: abort.signal,
+    signal: abortOnClientGone(reply),
   });
 }
 
@@ -147,22 +144,15 @@ async function auditRefusal(
   error: unknown,
 ): Promise<void> {
   if (!audit || !isToolError(error)) return;
-  await audit
-    .record({
-      request: {
-        tool: requestedTool(request.body),
-        parameters: {},
-        door: 'mcp',
-        requestId: request.id,
-        credentials: { bearer: undefined },
-        client: request.headers['user-agent'] ?? 'unknown',
-        ip: request.ip,
-      },
-      outcome: 'denied',
-      errorCode: 'UNAUTHENTICATED',
-      durationMs: 0,
-    })
-    .catch((auditError: unknown) =>
-      request.log.error({ err: (auditError as Error).message }, 'audit of refusal failed'),
-    );
+  await recordDoorEvent(audit, request.log, {
+    door: 'mcp',
+    tool: requestedTool(request.body),
+    requestId: request.id,
+    ip: request.ip,
+    client: request.headers['user-agent'] ?? 'unknown',
+    parameters: {},
+    outcome: 'denied',
+    errorCode: 'UNAUTHENTICATED',
+    durationMs: 0,
+  });
 }

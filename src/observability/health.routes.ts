@@ -19,8 +19,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthRoutesOp
 
   app.get('/ready', async (_request, reply) => {
     if (options.isShuttingDown()) return reply.status(503).send({ ready: false, reason: 'shutting down' });
-    const health = await options.manager.health();
-    const database = health.modules.database;
+    // Only the database decides readiness: a probe every few seconds must not also poll Orthanc.
+    const database = await options.manager.healthOf('database');
     if (database && database.status !== 'up') {
       return reply.status(503).send({ ready: false, reason: 'database unavailable' });
     }

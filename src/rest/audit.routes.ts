@@ -23,7 +23,7 @@ export async function auditRoutes(
     sendOutcome(
       request,
       reply,
-      await runTool(pipeline, request, 'admin_search_audit', toParameters(request.query)),
+      await runTool(pipeline, request, reply, 'admin_search_audit', toParameters(request.query)),
     ),
   );
 
@@ -31,12 +31,18 @@ export async function auditRoutes(
     sendOutcome(
       request,
       reply,
-      await runTool(pipeline, request, 'admin_get_phi_access_report', toParameters(request.query)),
+      await runTool(pipeline, request, reply, 'admin_get_phi_access_report', toParameters(request.query)),
     ),
   );
 
   app.get<{ Querystring: Record<string, string> }>('/admin/audit/export', async (request, reply) => {
-    const outcome = await runTool(pipeline, request, 'admin_export_audit', toParameters(request.query));
+    const outcome = await runTool(
+      pipeline,
+      request,
+      reply,
+      'admin_export_audit',
+      toParameters(request.query),
+    );
     if (!outcome.ok) return sendOutcome(request, reply, outcome);
     const result = outcome.result as {
       format: 'csv' | 'jsonl';

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../core/context.js';
+import { recordDoorEvent } from '../core/door-events.js';
 import { errorBody, httpStatusOf, isToolError, ToolError } from '../core/errors.js';
 import { type AuditSink, validate } from '../core/pipeline.js';
 import type { LoginService } from '../security/login.js';
@@ -38,26 +39,18 @@ export async function authRoutes(app: FastifyInstance, { login, audit }: AuthRou
         .status(httpStatusOf(failure.code))
         .send({ success: false, error: errorBody(failure, request.id) });
     } finally {
-      await audit
-        .record({
-          request: {
-            tool: 'auth_login',
-            parameters: { username },
-            door: 'rest',
-            requestId: request.id,
-            credentials: { bearer: undefined },
-            client: request.headers['user-agent'] ?? 'unknown',
-            ip: request.ip,
-          },
-          ...(principal ? { principal } : {}),
-          parameters: { username },
-          outcome: failure ? (failure.code === 'INTERNAL' ? 'error' : 'denied') : 'success',
-          ...(failure ? { errorCode: failure.code } : {}),
-          durationMs: performance.now() - started,
-        })
-        .catch((error: unknown) =>
-          request.log.error({ err: (error as Error).message }, 'audit of sign-in failed'),
-        );
+      await recordDoorEvent(audit, request.log, {
+        door: 'rest',
+        tool: 'auth_login',
+        requestId: request.id,
+        ip: request.ip,
+        client: request.headers['user-agent'] ?? 'unknown',
+        parameters: { username },
+        ...(principal ? { principal } : {}),
+        outcome: failure ? (failure.code === 'INTERNAL' ? 'error' : 'denied') : 'success',
+        ...(failure ? { errorCode: failure.code } : {}),
+        durationMs: performance.now() - started,
+      });
     }
   });
 }

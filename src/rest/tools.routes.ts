@@ -5,6 +5,7 @@ import type { InvocationPipeline, InvocationResult } from '../core/pipeline.js';
 import { validate } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
 import { bearerToken } from './bearer.js';
+import { abortOnClientGone } from './disconnect.js';
 
 const invokeBody = z.object({
   tool: z.string().min(1).max(128),
@@ -71,7 +72,7 @@ async function invokeThroughPipeline(
   parameters: unknown,
   context: InvokeContext = {},
 ) {
-  return sendOutcome(request, reply, await runTool(pipeline, request, tool, parameters, context));
+  return sendOutcome(request, reply, await runTool(pipeline, request, reply, tool, parameters, context));
 }
 
 export interface InvokeContext {
@@ -83,34 +84,24 @@ export interface InvokeContext {
 export async function runTool(
   pipeline: InvocationPipeline,
   request: FastifyRequest,
+  reply: FastifyReply,
   tool: string,
   parameters: unknown,
   context: InvokeContext = {},
 ): Promise<InvocationResult> {
-  // The socket closing before we answer means the client went away: cancel the work. (The request's own
-  // 'close' event is no use here: Node emits it as soon as the body has been read.)
-  const abort = new AbortController();
-  const socket = request.raw.socket as { once?: unknown } | undefined;
-  const watch = typeof socket?.once === 'function' ? request.raw.socket : undefined;
-  const onClose = () => abort.abort();
-  watch?.once('close', onClose);
-  try {
-    return await pipeline.invoke({
-      tool,
-      parameters,
-      // The practice console is a REST client; it labels itself so the audit log can tell its calls apart.
-      door: request.headers['x-upc-door'] === 'console' ? 'console' : 'rest',
-      requestId: request.id,
-      credentials: { bearer: bearerToken(request) },
-      client: request.headers['user-agent'] ?? 'unknown',
-      ip: request.ip,
-      signal: abort.signal,
-      ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
-      ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
-    });
-  } finally {
-    watch?.off('close', onClose);
-  }
+  return pipeline.invoke({
+    tool,
+    parameters,
+    // The practice console is a REST client; it labels itself so the audit log can tell its calls apart.
+    door: request.headers['x-upc-door'] === 'console' ? 'console' : 'rest',
+    requestId: request.id,
+    credentials: { bearer: bearerToken(request) },
+    client: request.headers['user-agent'] ?? 'unknown',
+    ip: request.ip,
+    signal: abortOnClientGone(reply),
+    ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
+    ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
+  });
 }
 
 /** The REST envelope for a pipeline outcome, with the status and headers its error code implies. */

@@ -1,0 +1,49 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Door, Principal } from './context.js';
+import type { ErrorCode } from './errors.js';
+import type { AuditSink } from './pipeline.js';
+
+/** A request a door answered itself, before or instead of the pipeline (sign-in, a refused token). */
+export interface DoorEvent {
+  door: Door;
+  tool: string;
+  requestId: string;
+  ip: string;
+  client: string;
+  parameters: Record<string, unknown>;
+  principal?: Principal;
+  outcome: 'success' | 'error' | 'denied';
+  errorCode?: ErrorCode;
+  durationMs: number;
+}
+
+/**
+ * Audits such a request in the same shape as pipeline calls. A failed audit write is logged, not thrown:
+ * these requests hand out no patient data, and the caller already has its answer.
+ */
+export async function recordDoorEvent(
+  audit: AuditSink,
+  log: FastifyBaseLogger,
+  event: DoorEvent,
+): Promise<void> {
+  await audit
+    .record({
+      request: {
+        tool: event.tool,
+        parameters: event.parameters,
+        door: event.door,
+        requestId: event.requestId,
+        credentials: { bearer: undefined },
+        client: event.client,
+        ip: event.ip,
+      },
+      ...(event.principal ? { principal: event.principal } : {}),
+      parameters: event.parameters,
+      outcome: event.outcome,
+      ...(event.errorCode ? { errorCode: event.errorCode } : {}),
+      durationMs: event.durationMs,
+    })
+    .catch((error: unknown) =>
+      log.error({ err: (error as Error).message, tool: event.tool }, 'audit write failed'),
+    );
+}
