@@ -2,8 +2,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import { generatePractice } from '../dicom/synthetic.js';
-import { PACS_DEMO_SHAPE, seedPacsDemo } from '../modules/pacs/pacs.demo.js';
+import { pacsDemoPlan, seedPacsDemo } from '../modules/pacs/pacs.demo.js';
 import { risDb } from '../modules/ris/ris.adapter.js';
 import { type DemoStudy, seedRisDemo } from '../modules/ris/ris.demo.js';
 import { type DemoCredential, seedDemoUsers } from '../security/demo-users.js';
@@ -24,7 +23,7 @@ export function demoDataOnStart(config: Config): boolean {
 /** The PACS demo's studies as RIS rows, so both systems hold the same patients and accession numbers. */
 function pacsStudiesForRis(options: SeedDemoOptions): DemoStudy[] {
   if (options.pacsPatients === 0) return [];
-  const plan = generatePractice({ seed: options.seed, patients: options.pacsPatients, ...PACS_DEMO_SHAPE });
+  const plan = pacsDemoPlan({ seed: options.seed, patients: options.pacsPatients });
   return plan.patients.flatMap((patient) =>
     patient.studies.map((study) => ({
       patient_id: patient.patientId,

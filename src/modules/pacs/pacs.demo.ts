@@ -1,6 +1,6 @@
 /** `upc-mcp seed-demo --pacs N`: loads N synthetic patients' studies into the configured Orthanc. */
 import type { Config } from '../../config.js';
-import { generatePractice, iterateInstances } from '../../dicom/synthetic.js';
+import { generatePractice, iterateInstances, type PracticePlan } from '../../dicom/synthetic.js';
 import type { StoredInstance } from './orthanc.api.js';
 import { orthancFromConfig } from './pacs.adapter.js';
 
@@ -16,7 +16,7 @@ export interface PacsDemoOptions {
 }
 
 /** The demo practice's shape; the RIS demo mirrors the same plan, so they must agree. */
-export const PACS_DEMO_SHAPE = {
+const PACS_DEMO_SHAPE = {
   studiesPerPatient: 2,
   seriesPerStudy: 2,
   instancesPerSeries: 5,
@@ -38,8 +38,9 @@ export interface PacsDemoResult {
  * Uploads a deterministic synthetic practice (the same seed always gives the same patients and UIDs, so
  * running it twice reports duplicates instead of doubling the data). Prints a line per ~10 % and a summary.
  */
-export async function seedPacsDemo(config: Config, options: PacsDemoOptions): Promise<PacsDemoResult> {
-  const plan = generatePractice({
+/** The demo practice a seed gives: what `seedPacsDemo` uploads and what the RIS demo mirrors. */
+export function pacsDemoPlan(options: Omit<PacsDemoOptions, 'print' | 'concurrency'>): PracticePlan {
+  return generatePractice({
     seed: options.seed,
     patients: options.patients,
     ...PACS_DEMO_SHAPE,
@@ -47,6 +48,10 @@ export async function seedPacsDemo(config: Config, options: PacsDemoOptions): Pr
     ...(options.seriesPerStudy ? { seriesPerStudy: options.seriesPerStudy } : {}),
     ...(options.instancesPerSeries ? { instancesPerSeries: options.instancesPerSeries } : {}),
   });
+}
+
+export async function seedPacsDemo(config: Config, options: PacsDemoOptions): Promise<PacsDemoResult> {
+  const plan = pacsDemoPlan(options);
   const total = plan.counts.instances;
   const result: PacsDemoResult = {
     patients: plan.counts.patients,
