@@ -1,8 +1,9 @@
 /**
- * Booking: finds the requested or next free slot and writes it. The database has the last word (the
- * exclusion constraint on room and time); this code only chooses what to try and retries when another
- * booking wins the race, so concurrent callers end up in distinct slots or get a CONFLICT naming the
- * next free time.
+ * Booking: finds the requested or next free slot and writes it. Bookings that could use the same rooms
+ * take those rooms' booking locks and run one after another (read the schedule, write the slot, commit),
+ * so concurrent callers end up in distinct slots without retries. The database still has the last word
+ * (the exclusion constraint on room and time); a writer that skipped the locks makes a booking lose a
+ * race, and it then looks again.
  */
 import { ToolError } from '../../core/errors.js';
 import { findFreeSlot, type Slot } from './ris.rules.js';
@@ -12,13 +13,14 @@ import {
   constraintOf,
   getPriorityRule,
   insertAppointment,
+  lockRoomsForBooking,
   moveAppointment,
   type Order,
   roomExists,
   roomsFor,
   sqlState,
 } from './ris.store.js';
-import type { RisDb } from './ris.tables.js';
+import type { RisDb, RisTrx } from './ris.tables.js';
 import { addDays, localParts, localToInstant, minutesToClock } from './ris.time.js';
 
 /**
@@ -27,8 +29,8 @@ import { addDays, localParts, localToInstant, minutesToClock } from './ris.time.
  * in the exclusion check; the deadlock detector aborts one of them).
  */
 const LOST_RACE: ReadonlySet<string> = new Set(['23P01', '40P01']);
-/** Each lost race re-reads the schedule; 20 callers on one slot need at most 20 rounds. */
-const MAX_ATTEMPTS = 40;
+/** Lost races only happen against writers that skip the room locks; each one re-reads the schedule. */
+const MAX_ATTEMPTS = 10;
 /** Busy time is read a week at a time, so a 90-day horizon does not load 90 days of bookings at once. */
 const WINDOW_DAYS = 7;
 /** A stat exam may start at any minute; it is rounded up to this. */
@@ -58,47 +60,33 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
   const ignore = req.moving?.appointmentId;
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-    const slot = await earliestFree(db, {
-      rooms,
-      from,
-      until,
-      preferred,
-      durationMinutes: order.durationMinutes,
-      timeZone,
-      ignore,
-    });
-    if (!slot) throw noSlotError(order, from, until, timeZone, req.room);
-    const requestedTaken =
-      req.requestedStart !== undefined && slot.start.getTime() !== req.requestedStart.getTime();
-    if (requestedTaken && req.ifTaken === 'fail') {
-      throw new ToolError(
-        'CONFLICT',
-        `Slot taken; next free ${describe(slot, timeZone)} in ${slot.room}. Book that time, or ask for another.`,
-        { next_free_start: slot.start.toISOString(), room: slot.room },
-      );
-    }
     try {
-      const appointmentId = await db.transaction().execute(async (trx) => {
-        if (!req.moving) {
-          return insertAppointment(trx, {
-            accessionNumber: order.accessionNumber,
-            roomId: slot.roomId,
-            start: slot.start,
-            end: slot.end,
-            actor: req.actor,
-          });
-        }
-        const moved = await moveAppointment(trx, req.moving.appointmentId, slot, req.actor, req.moving.note);
-        if (!moved) {
+      return await db.transaction().execute(async (trx) => {
+        await lockRoomsForBooking(
+          trx,
+          rooms.map((r) => r.roomId),
+        );
+        const slot = await earliestFree(trx, {
+          rooms,
+          from,
+          until,
+          preferred,
+          durationMinutes: order.durationMinutes,
+          timeZone,
+          ignore,
+        });
+        if (!slot) throw noSlotError(order, from, until, timeZone, req.room);
+        const requestedTaken =
+          req.requestedStart !== undefined && slot.start.getTime() !== req.requestedStart.getTime();
+        if (requestedTaken && req.ifTaken === 'fail') {
           throw new ToolError(
             'CONFLICT',
-            'This appointment changed while it was being moved (it is no longer BOOKED). Fetch it again.',
-            { appointment_id: req.moving.appointmentId },
+            `Slot taken; next free ${describe(slot, timeZone)} in ${slot.room}. Book that time, or ask for another.`,
+            { next_free_start: slot.start.toISOString(), room: slot.room },
           );
         }
-        return req.moving.appointmentId;
+        return { ...slot, appointmentId: await writeSlot(trx, req, slot) };
       });
-      return { ...slot, appointmentId };
     } catch (error) {
       if (LOST_RACE.has(sqlState(error) ?? '')) continue; // someone took this slot first: look again
       if (sqlState(error) === '23505' && constraintOf(error) === 'appointments_one_live_per_order') {
@@ -114,6 +102,28 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
   throw new ToolError('CONFLICT', 'The schedule is changing very fast right now; please try again.', {
     accession_number: order.accessionNumber,
   });
+}
+
+/** Inserts the new appointment, or moves the existing one to the slot. */
+async function writeSlot(trx: RisTrx, req: BookingRequest, slot: Slot): Promise<number> {
+  if (!req.moving) {
+    return insertAppointment(trx, {
+      accessionNumber: req.order.accessionNumber,
+      roomId: slot.roomId,
+      start: slot.start,
+      end: slot.end,
+      actor: req.actor,
+    });
+  }
+  const moved = await moveAppointment(trx, req.moving.appointmentId, slot, req.actor, req.moving.note);
+  if (!moved) {
+    throw new ToolError(
+      'CONFLICT',
+      'This appointment changed while it was being moved (it is no longer BOOKED). Fetch it again.',
+      { appointment_id: req.moving.appointmentId },
+    );
+  }
+  return req.moving.appointmentId;
 }
 
 interface Window {
@@ -150,7 +160,7 @@ async function searchWindow(db: RisDb, req: BookingRequest): Promise<Window> {
 }
 
 async function earliestFree(
-  db: RisDb,
+  db: RisDb | RisTrx,
   q: {
     rooms: Awaited<ReturnType<typeof roomsFor>>;
     from: Date;

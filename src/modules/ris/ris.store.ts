@@ -618,7 +618,7 @@ export async function appointmentsForPatient(db: RisDb, patientId: string): Prom
 
 /** Time held in these rooms overlapping [from, to), optionally ignoring one appointment (being moved). */
 export async function busyIntervals(
-  db: RisDb,
+  db: RisDb | RisTrx,
   roomIds: number[],
   from: Date,
   to: Date,
@@ -640,6 +640,20 @@ export async function busyIntervals(
     busy.set(row.room_id, list);
   }
   return busy;
+}
+
+/** Advisory-lock namespace of room bookings ("RISB"); the second key is the room id. */
+const BOOKING_LOCK_NAMESPACE = 0x52495342;
+
+/**
+ * Takes the booking lock of each room until the transaction ends, in room-id order so two bookings
+ * that share rooms cannot deadlock. Bookings for the same rooms then read the schedule and write their
+ * slot one after another, instead of racing and retrying.
+ */
+export async function lockRoomsForBooking(trx: RisTrx, roomIds: readonly number[]): Promise<void> {
+  for (const roomId of [...new Set(roomIds)].sort((a, b) => a - b)) {
+    await sql`SELECT pg_advisory_xact_lock(${sql.lit(BOOKING_LOCK_NAMESPACE)}, ${roomId}::int)`.execute(trx);
+  }
 }
 
 export interface NewAppointment {
