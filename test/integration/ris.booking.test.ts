@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
+import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
 import { addDays, localParts } from '../../src/modules/ris/ris.time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import {
@@ -200,6 +201,60 @@ describe('no double booking under concurrency', () => {
     expect(results.filter((r) => !r.result.moved)).toHaveLength(1);
     // Exactly back to back: 09:00, 09:15, ... 13:45.
     expect(starts.at(-1)).toBe(`${day}T13:45:00+02:00`);
+  });
+
+  it('a booking waits while another holds the room, then sees the slot that one took', async () => {
+    const set = await createRoomSet(t, { rooms: 1 });
+    const [first, second] = await orders(set.procedureCode, 2);
+    const day = nextMonday(28);
+    const db = risDb(t.app.parts.database);
+    const room = await db
+      .selectFrom('ris.rooms')
+      .select('room_id')
+      .where('room', '=', set.rooms[0]!)
+      .executeTakeFirstOrThrow();
+    let release!: () => void;
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => {
+      locked = resolve;
+    });
+    // Another booking in flight: it holds the room while it decides, then writes 09:00 and commits.
+    const other = db.transaction().execute(async (trx) => {
+      await lockRoomsForBooking(trx, [room.room_id]);
+      locked();
+      await new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      await trx
+        .insertInto('ris.appointments')
+        .values({
+          accession_number: first!,
+          room_id: room.room_id,
+          start_at: `${day}T09:00:00+02:00`,
+          end_at: `${day}T09:30:00+02:00`,
+          created_by: 'test',
+        })
+        .execute();
+    });
+    await isLocked;
+    let settled = false;
+    const waiting = schedule({ accession_number: second, start_time: `${day}T09:00`, if_taken: 'fail' }).then(
+      (r) => {
+        settled = true;
+        return r;
+      },
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    const queued = !settled; // waiting behind the room lock instead of taking the free 09:00
+    release();
+    await other;
+    expect(queued).toBe(true);
+    const answer = await waiting;
+    expect(answer.status).toBe(409);
+    expect(answer.error).toMatchObject({
+      error_code: 'CONFLICT',
+      details: { next_free_start: new Date(`${day}T09:30:00+02:00`).toISOString(), room: set.rooms[0] },
+    });
   });
 
   it('the database itself refuses an overlapping row, whatever the application does', async () => {
