@@ -89,6 +89,51 @@ describe('upc-mcp stdio', () => {
     },
   );
 
+  it.each([true, false])(
+    '2025 era: asks the person through elicitation/create before a confirmation tool runs (accept: %s)',
+    async (accept) => {
+      const transport = new StdioClientTransport({
+        command: process.execPath,
+        args: ['--import', 'tsx', 'src/main.ts', 'stdio'],
+        cwd: REPO_ROOT,
+        env: { ...env, UPC_TOKEN: await tokenFor('admin') },
+        stderr: 'pipe',
+      });
+      const client = new Client(
+        { name: 'stdio-test', version: '1.0.0' },
+        { capabilities: { elicitation: { form: {} } } },
+      );
+      const questions: string[] = [];
+      client.setRequestHandler('elicitation/create', async (request) => {
+        questions.push(request.params.message);
+        return accept ? { action: 'accept', content: { confirm: true } } : { action: 'decline' };
+      });
+      await client.connect(transport);
+      try {
+        const uid = '1.2.826.0.1.3680043.8.498.1';
+        const result = await client.callTool({
+          name: 'pacs_send_study',
+          arguments: { study_instance_uid: uid, destination: 'REFERRER' },
+        });
+        expect(questions).toHaveLength(1);
+        expect(questions[0]).toContain('Send a study to a DICOM destination');
+        expect(questions[0]).toContain(uid);
+        expect(result.isError).toBe(true);
+        if (accept) {
+          // Confirmed, so the tool itself ran, and found the PACS (pointed at a closed port) unreachable.
+          expect(result.structuredContent).toMatchObject({ error_code: 'UPSTREAM_UNAVAILABLE' });
+        } else {
+          expect(result.structuredContent).toMatchObject({
+            error_code: 'CONFIRMATION_REQUIRED',
+            details: { declined: true },
+          });
+        }
+      } finally {
+        await client.close();
+      }
+    },
+  );
+
   it('documents the command in --help', async () => {
     const result = await runCli(['stdio', '--help']);
     expect(result.code).toBe(0);
