@@ -21,7 +21,7 @@ export function demoDataOnStart(config: Config): boolean {
 }
 
 /** The PACS demo's studies as RIS rows, so both systems hold the same patients and accession numbers. */
-function pacsStudiesForRis(options: SeedDemoOptions): DemoStudy[] {
+export function pacsStudiesForRis(options: SeedDemoOptions): DemoStudy[] {
   if (options.pacsPatients === 0) return [];
   const plan = pacsDemoPlan({ seed: options.seed, patients: options.pacsPatients });
   return plan.patients.flatMap((patient) =>

@@ -4,7 +4,15 @@
  * tool through the invocation pipeline, so authentication, permission, patient scope, redaction and audit
  * are exactly those of the tool.
  */
-export interface ResourceProvider {
+/** One registry tool behind a resource, and how the URI's variables become its parameters. */
+export interface ToolBinding {
+  /** The registry tool that produces the content; unused while it is not registered. */
+  tool: string;
+  /** Maps the URI's variables to the tool's parameters (e.g. `{uid}` → `{study_instance_uid}`). */
+  parameters(variables: Readonly<Record<string, string>>): Record<string, unknown>;
+}
+
+interface ResourceInfo {
   /** RFC 6570 level-1 template (`study://{uid}`) or a fixed URI (`worklist://today`). */
   uriTemplate: string;
   /** Short machine name, e.g. `study`. */
@@ -13,10 +21,20 @@ export interface ResourceProvider {
   /** Written for a model: what the resource holds and when to read it. */
   description: string;
   mimeType: string;
-  /** The registry tool that produces the content; the resource is hidden while it is not registered. */
-  tool: string;
-  /** Maps the URI's variables to the tool's parameters (e.g. `{uid}` → `{study_instance_uid}`). */
-  parameters(variables: Readonly<Record<string, string>>): Record<string, unknown>;
+}
+
+/**
+ * A resource is either one tool's result, or an object of several tools' results keyed by part name
+ * (e.g. a patient summary with a `ris` and a `pacs` part). Each part is its own pipeline call with its
+ * tool's permission: a caller sees the parts their role may use, and the resource is offered while at
+ * least one part is.
+ */
+export type ResourceProvider = ResourceInfo &
+  (ToolBinding | { parts: Readonly<Record<string, ToolBinding>> });
+
+/** The provider's tools, by part name (`''` for a single-tool resource). */
+export function bindingsOf(provider: ResourceProvider): [string, ToolBinding][] {
+  return 'parts' in provider ? Object.entries(provider.parts) : [['', provider]];
 }
 
 /**
@@ -44,10 +62,15 @@ export const DEFAULT_RESOURCE_PROVIDERS: readonly ResourceProvider[] = [
     uriTemplate: 'patient://{id}/summary',
     name: 'patient-summary',
     title: 'Patient summary',
-    description: "A patient's imaging history: studies, modalities and dates. Read it before reporting.",
+    description:
+      "A patient's record in one read: `ris` (demographics, medical aid, orders, appointments) and `pacs` " +
+      '(imaging history: studies, modalities, dates). Parts your role may not see are left out; a part whose ' +
+      'system cannot answer is listed under `unavailable`. Read it before reporting or scheduling.',
     mimeType: 'application/json',
-    tool: 'pacs_get_patient_history',
-    parameters: (v) => ({ patient_id: v.id }),
+    parts: {
+      ris: { tool: 'ris_get_patient', parameters: (v) => ({ patient_id: v.id }) },
+      pacs: { tool: 'pacs_get_patient_history', parameters: (v) => ({ patient_id: v.id }) },
+    },
   },
   {
     uriTemplate: 'study://{uid}',

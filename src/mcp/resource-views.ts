@@ -8,10 +8,15 @@ import {
   UriTemplate,
 } from '@modelcontextprotocol/server';
 import type { Role } from '../core/context.js';
-import { errorBody } from '../core/errors.js';
+import { errorBody, type ToolError } from '../core/errors.js';
 import type { InvocationPipeline } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
-import type { ResourceCatalog, ResourceProvider } from '../core/resources.js';
+import {
+  bindingsOf,
+  type ResourceCatalog,
+  type ResourceProvider,
+  type ToolBinding,
+} from '../core/resources.js';
 import type { Policy } from '../security/policy.js';
 import type { McpCaller } from './caller.js';
 
@@ -19,7 +24,18 @@ interface Compiled {
   provider: ResourceProvider;
   template: UriTemplate;
   fixed: boolean;
+  /** Part name (`''` for a single-tool resource) → binding. */
+  bindings: [string, ToolBinding][];
 }
+
+/** A resource as one role may read it: the bindings whose tools are registered and allowed. */
+interface Offered {
+  compiled: Compiled;
+  bindings: [string, ToolBinding][];
+}
+
+type PartFailure = { ok: false; error: ToolError; requestId: string };
+type PartOutcome = { ok: true; result: unknown } | PartFailure;
 
 /**
  * MCP resources over the resource catalog. A provider is offered only when its backing tool is registered
@@ -39,8 +55,8 @@ export class ResourceViews {
   /** Fixed-URI resources (e.g. `worklist://today`). */
   resources(role: Role): Resource[] {
     return this.#offered(role)
-      .filter((c) => c.fixed)
-      .map(({ provider }) => ({
+      .filter(({ compiled }) => compiled.fixed)
+      .map(({ compiled: { provider } }) => ({
         uri: provider.uriTemplate,
         name: provider.name,
         title: provider.title,
@@ -51,8 +67,8 @@ export class ResourceViews {
 
   templates(role: Role): ResourceTemplateType[] {
     return this.#offered(role)
-      .filter((c) => !c.fixed)
-      .map(({ provider }) => ({
+      .filter(({ compiled }) => !compiled.fixed)
+      .map(({ compiled: { provider } }) => ({
         uriTemplate: provider.uriTemplate,
         name: provider.name,
         title: provider.title,
@@ -63,45 +79,53 @@ export class ResourceViews {
 
   /** Reads `uri`, or answers `undefined` when no offered provider matches it. */
   async read(caller: McpCaller, uri: string, signal: AbortSignal): Promise<ReadResourceResult | undefined> {
-    for (const compiled of this.#offered(caller.principal.role)) {
+    for (const { compiled, bindings } of this.#offered(caller.principal.role)) {
       const variables = compiled.template.match(uri);
       if (!variables) continue;
       const flat = Object.fromEntries(
         Object.entries(variables).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]),
       );
-      const requestId = caller.nextRequestId();
-      const outcome = await this.pipeline.invoke({
-        tool: compiled.provider.tool,
-        parameters: compiled.provider.parameters(flat),
-        door: 'mcp',
-        requestId,
-        credentials: { principal: caller.principal },
-        signal,
-        ...(caller.client ? { client: caller.client } : {}),
-        ...(caller.ip ? { ip: caller.ip } : {}),
-      });
-      if (outcome.ok) {
-        return {
-          contents: [{ uri, mimeType: compiled.provider.mimeType, text: JSON.stringify(outcome.result) }],
-        };
-      }
-      if (outcome.error.code === 'NOT_FOUND') throw new ResourceNotFoundError(uri, outcome.error.message);
-      // Resources have no error result: the pipeline's error body travels as JSON-RPC error data.
-      const code =
-        outcome.error.code === 'INVALID_PARAMETERS'
-          ? ProtocolErrorCode.InvalidParams
-          : ProtocolErrorCode.InternalError;
-      throw new ProtocolError(code, outcome.error.message, errorBody(outcome.error, requestId));
+      const outcomes = await Promise.all(
+        bindings.map(
+          async ([part, binding]) => [part, await this.#invoke(caller, binding, flat, signal)] as const,
+        ),
+      );
+      const content =
+        'parts' in compiled.provider ? combineParts(outcomes, uri) : single(outcomes[0]![1], uri);
+      return { contents: [{ uri, mimeType: compiled.provider.mimeType, text: JSON.stringify(content) }] };
     }
     return undefined;
   }
 
-  #offered(role: Role): Compiled[] {
-    const offered: Compiled[] = [];
+  async #invoke(
+    caller: McpCaller,
+    binding: ToolBinding,
+    variables: Record<string, string>,
+    signal: AbortSignal,
+  ): Promise<PartOutcome> {
+    const requestId = caller.nextRequestId();
+    const outcome = await this.pipeline.invoke({
+      tool: binding.tool,
+      parameters: binding.parameters(variables),
+      door: 'mcp',
+      requestId,
+      credentials: { principal: caller.principal },
+      signal,
+      ...(caller.client ? { client: caller.client } : {}),
+      ...(caller.ip ? { ip: caller.ip } : {}),
+    });
+    return outcome.ok ? { ok: true, result: outcome.result } : { ok: false, error: outcome.error, requestId };
+  }
+
+  #offered(role: Role): Offered[] {
+    const offered: Offered[] = [];
     for (const provider of this.catalog.list()) {
-      const tool = this.registry.get(provider.tool);
-      if (!tool || !this.policy.allows(role, tool.descriptor.permission)) continue;
-      offered.push(this.#compile(provider));
+      const compiled = this.#compile(provider);
+      const bindings = compiled.bindings.filter(([, binding]) => {
+        const tool = this.registry.get(binding.tool);
+        return tool !== undefined && this.policy.allows(role, tool.descriptor.permission);
+      });
+      if (bindings.length > 0) offered.push({ compiled, bindings });
     }
     return offered;
   }
@@ -113,9 +137,47 @@ export class ResourceViews {
         provider,
         template: new UriTemplate(provider.uriTemplate),
         fixed: !provider.uriTemplate.includes('{'),
+        bindings: bindingsOf(provider),
       };
       this.#compiled.set(provider.uriTemplate, compiled);
     }
     return compiled;
   }
+}
+
+/** A single-tool resource is the tool's result; its error becomes the read's error. */
+function single(outcome: PartOutcome, uri: string): unknown {
+  if (outcome.ok) return outcome.result;
+  throw readError(outcome, uri);
+}
+
+/**
+ * A composite resource holds each part that answered; parts that could not are named under
+ * `unavailable` with their error code. When no part answered, the read fails with the first part's error
+ * (a patient unknown everywhere is "not found"; out of scope stays out of scope).
+ */
+function combineParts(
+  outcomes: readonly (readonly [string, PartOutcome])[],
+  uri: string,
+): Record<string, unknown> {
+  const content: Record<string, unknown> = {};
+  const unavailable: Record<string, { error_code: string; message: string }> = {};
+  for (const [part, outcome] of outcomes) {
+    if (outcome.ok) content[part] = outcome.result;
+    else unavailable[part] = { error_code: outcome.error.code, message: outcome.error.message };
+  }
+  if (Object.keys(content).length === 0) {
+    const failures = outcomes.map(([, outcome]) => outcome).filter((o): o is PartFailure => !o.ok);
+    throw readError(failures.find((f) => f.error.code !== 'NOT_FOUND') ?? failures[0]!, uri);
+  }
+  if (Object.keys(unavailable).length > 0) content.unavailable = unavailable;
+  return content;
+}
+
+function readError({ error, requestId }: PartFailure, uri: string): Error {
+  if (error.code === 'NOT_FOUND') return new ResourceNotFoundError(uri, error.message);
+  // Resources have no error result: the pipeline's error body travels as JSON-RPC error data.
+  const code =
+    error.code === 'INVALID_PARAMETERS' ? ProtocolErrorCode.InvalidParams : ProtocolErrorCode.InternalError;
+  return new ProtocolError(code, error.message, errorBody(error, requestId));
 }

@@ -34,10 +34,6 @@ export interface PacsDemoResult {
   errors: string[];
 }
 
-/**
- * Uploads a deterministic synthetic practice (the same seed always gives the same patients and UIDs, so
- * running it twice reports duplicates instead of doubling the data). Prints a line per ~10 % and a summary.
- */
 /** The demo practice a seed gives: what `seedPacsDemo` uploads and what the RIS demo mirrors. */
 export function pacsDemoPlan(options: Omit<PacsDemoOptions, 'print' | 'concurrency'>): PracticePlan {
   return generatePractice({
@@ -50,6 +46,10 @@ export function pacsDemoPlan(options: Omit<PacsDemoOptions, 'print' | 'concurren
   });
 }
 
+/**
+ * Uploads a deterministic synthetic practice (the same seed always gives the same patients and UIDs, so
+ * running it twice reports duplicates instead of doubling the data). Prints a line per ~10 % and a summary.
+ */
 export async function seedPacsDemo(config: Config, options: PacsDemoOptions): Promise<PacsDemoResult> {
   const plan = pacsDemoPlan(options);
   const total = plan.counts.instances;

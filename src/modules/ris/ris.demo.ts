@@ -130,7 +130,9 @@ export async function seedRisDemo(db: RisDb, options: RisDemoOptions): Promise<R
   const rooms = await listRooms(db);
 
   const fromStudies = patientsFromStudies(options.studies ?? []);
-  const generated = generatePatients(options.seed, options.patients ?? (fromStudies.length > 0 ? 0 : 60));
+  // The week is booked across generated patients too, so a few mirrored PACS patients do not each get
+  // hundreds of appointments.
+  const generated = generatePatients(options.seed, options.patients ?? 60);
   const patients = [...fromStudies, ...generated];
   const patientCount = await bulkInsertPatients(db, patients);
 
