@@ -155,8 +155,14 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     await expect(radiologist.readResource({ uri: 'test-study://9.9' })).rejects.toMatchObject({
       code: -32602,
     });
+    // A billing clerk may read the RIS but not the PACS: the patient summary (its RIS part), not study://.
     const billing = await client(url, era, { token: await t.tokenFor('billing_clerk') });
-    expect((await billing.listResourceTemplates()).resourceTemplates).toEqual([]);
+    const billingTemplates = (await billing.listResourceTemplates()).resourceTemplates.map(
+      (r) => r.uriTemplate,
+    );
+    expect(billingTemplates).toEqual(['patient://{id}/summary']);
+    const auditor = await client(url, era, { token: await t.tokenFor('auditor') });
+    expect((await auditor.listResourceTemplates()).resourceTemplates).toEqual([]);
   });
 
   it('lists prompts for the role, renders them and completes enumerated arguments from tool schemas', async () => {
