@@ -21,6 +21,7 @@ import { databaseAdapter } from './db/database.adapter.js';
 import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
+import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
 import { adminAdapter } from './modules/admin/admin.adapter.js';
@@ -184,6 +185,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // --- MCP door (issue 3): resources catalog and the surface /mcp and `upc-mcp stdio` serve. ---
   const resources = new ResourceCatalog();
   for (const provider of DEFAULT_RESOURCE_PROVIDERS) resources.register(provider);
+  const cancellationRelay = config.REDIS_URL
+    ? new RedisCancellationRelay(config.REDIS_URL, config.REDIS_KEY_PREFIX)
+    : undefined;
   const mcp = createMcpSurface({
     config,
     registry,
@@ -193,6 +197,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     secret,
     version: VERSION,
     log: app.log,
+    cancellationRelay,
   });
   // --- end MCP door ---
   app.decorate('parts', {
@@ -223,6 +228,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await manager.shutdownAll();
     await counters.close();
     await readCache.close();
+    await cancellationRelay?.close();
     if (auditDatabase !== database) await auditDatabase.close();
     if (ownsDatabase) await database.close();
   });

@@ -1,14 +1,20 @@
 import type { RequestId } from '@modelcontextprotocol/server';
+import type { CancellationRelay } from './cancellation-relay.js';
 
 /**
  * Cancellation for stateless 2025-era HTTP clients. Such a client cancels with a `notifications/cancelled`
  * POST, which reaches a fresh server instance that never saw the call; this process-wide table lets that
  * notification find the call by (caller, JSON-RPC id). Keyed by subject so one user cannot cancel
- * another's calls. Best effort across replicas: a notification landing on another replica finds nothing
- * (2026-07-28 clients cancel by closing the request, which always reaches the right process).
+ * another's calls. With a relay (Redis, when `REDIS_URL` is set) a notification that lands on a replica
+ * not running the call is passed on to the others. 2026-07-28 clients cancel by closing the request,
+ * which always reaches the right process.
  */
 export class InFlightCalls {
   readonly #calls = new Map<string, AbortController>();
+
+  constructor(private readonly relay?: CancellationRelay) {
+    relay?.onCancel((key) => this.#calls.get(key)?.abort());
+  }
 
   /** Tracks a call; the returned signal aborts on either the request's own signal or a cancellation. */
   track(subject: string, id: RequestId, signal: AbortSignal): { signal: AbortSignal; done(): void } {
@@ -23,9 +29,12 @@ export class InFlightCalls {
     };
   }
 
-  cancel(subject: string, id: RequestId | undefined): void {
+  async cancel(subject: string, id: RequestId | undefined): Promise<void> {
     if (id === undefined) return;
-    this.#calls.get(keyOf(subject, id))?.abort();
+    const key = keyOf(subject, id);
+    const local = this.#calls.get(key);
+    if (local) local.abort();
+    else await this.relay?.publish(key);
   }
 }
 

@@ -4,6 +4,7 @@ import type { InvocationPipeline } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
 import type { ResourceCatalog } from '../core/resources.js';
 import type { Policy } from '../security/policy.js';
+import type { CancellationRelay } from './cancellation-relay.js';
 import { conformanceFixtures } from './fixtures/index.js';
 import { McpSurface } from './surface.js';
 
@@ -20,6 +21,7 @@ export interface McpDoorParts {
   secret: string;
   version: string;
   log: FastifyBaseLogger;
+  cancellationRelay?: CancellationRelay | undefined;
 }
 
 /** Builds the MCP surface once per process, and says loudly when a test-only mode is on. */
@@ -42,5 +44,6 @@ export function createMcpSurface(parts: McpDoorParts): McpSurface {
     stateKey: parts.secret,
     version: parts.version,
     ...(config.MCP_CONFORMANCE_FIXTURES ? { fixtures: conformanceFixtures() } : {}),
+    ...(parts.cancellationRelay ? { cancellationRelay: parts.cancellationRelay } : {}),
   });
 }

@@ -16,6 +16,7 @@ import type { ToolRegistry } from '../core/registry.js';
 import type { ResourceCatalog } from '../core/resources.js';
 import type { Policy } from '../security/policy.js';
 import type { McpCaller } from './caller.js';
+import type { CancellationRelay } from './cancellation-relay.js';
 import { EnumCompletions } from './completions.js';
 import type { FixtureSet } from './fixtures/index.js';
 import { InFlightCalls } from './in-flight.js';
@@ -34,6 +35,8 @@ export interface McpSurfaceOptions {
   stateKey: string;
   version: string;
   fixtures?: FixtureSet;
+  /** Passes 2025-era cancellations between replicas (Redis when configured); in-process otherwise. */
+  cancellationRelay?: CancellationRelay;
 }
 
 const INSTRUCTIONS =
@@ -52,7 +55,7 @@ export class McpSurface {
   readonly #views: ResourceViews;
   readonly #completions: EnumCompletions;
   readonly #requestState: RequestStateCodec<unknown>;
-  readonly #inFlight = new InFlightCalls();
+  readonly #inFlight: InFlightCalls;
   readonly #capabilities: ServerCapabilities;
   readonly #fixtureTools: Map<string, FixtureSet['tools'][number]>;
   readonly #fixtureToolList: Tool[];
@@ -62,6 +65,7 @@ export class McpSurface {
     this.#tools = new ToolCatalog(options.registry, options.policy);
     this.#views = new ResourceViews(options.resources, options.registry, options.policy, options.pipeline);
     this.#completions = new EnumCompletions(options.registry);
+    this.#inFlight = new InFlightCalls(options.cancellationRelay);
     this.#requestState = createRequestStateCodec<unknown>({
       key: `mcp-request-state:${options.stateKey}`,
       ttlSeconds: 300,
