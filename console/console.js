@@ -57,32 +57,79 @@ async function refreshHealth() {
   }
 }
 
+/** The day's worklist as last fetched; the modality filter works on it without another call. */
+let worklistDay = { date: '', items: [] };
+
 async function refreshWorklist() {
   const date = $('worklist-date').value;
   try {
     const result = await invoke('ris_get_worklist', date ? { date } : {});
     if (!date) $('worklist-date').value = result.date;
-    $('worklist').replaceChildren(
-      ...result.worklist.map((item) => {
-        const tr = document.createElement('tr');
-        tr.className = item.priority;
-        tr.append(
-          cell(item.scheduled_start.slice(11, 16)),
-          cell(item.room),
-          cell(item.priority),
-          cell(`${item.patient_name.replace('^', ', ')} (${item.patient_id})`),
-          cell(item.study_description),
-          cell(item.status),
-        );
-        return tr;
-      }),
-    );
-    $('worklist-count').textContent = `${result.count} appointments (${result.time_zone})`;
+    worklistDay = { date: result.date, timeZone: result.time_zone, items: result.worklist };
+    showModalities(result.worklist);
+    showWorklist();
     $('worklist-panel').hidden = false;
   } catch (error) {
     $('worklist-panel').hidden = error.code === 'FORBIDDEN';
     $('worklist-count').textContent = error.message;
   }
+}
+
+function showModalities(items) {
+  const select = $('worklist-modality');
+  const chosen = select.value;
+  const modalities = [...new Set(items.map((item) => item.modality))].sort();
+  select.replaceChildren(
+    new Option('All modalities', ''),
+    ...modalities.map((m) => new Option(m, m, false, m === chosen)),
+  );
+}
+
+function showWorklist() {
+  const modality = $('worklist-modality').value;
+  const items = worklistDay.items.filter((item) => !modality || item.modality === modality);
+  $('worklist').replaceChildren(
+    ...items.map((item) => {
+      const tr = document.createElement('tr');
+      tr.className = item.priority;
+      tr.append(
+        cell(item.scheduled_start.slice(11, 16)),
+        cell(item.room),
+        cell(item.priority),
+        cell(`${item.patient_name.replace('^', ', ')} (${item.patient_id})`),
+        cell(item.study_description),
+        cell(item.status, `status ${item.status}`),
+      );
+      return tr;
+    }),
+  );
+  $('worklist-summary').replaceChildren(...statusCounts(items));
+  $('worklist-count').textContent =
+    `${items.length} appointments${modality ? ` (${modality})` : ''} (${worklistDay.timeZone})`;
+}
+
+/** One chip per status in workflow order, e.g. "12 BOOKED", so the day's progress shows at a glance. */
+function statusCounts(items) {
+  const order = [
+    'BOOKED',
+    'REGISTERED',
+    'IN_PROGRESS',
+    'COMPLETED',
+    'REPORTED',
+    'DELIVERED',
+    'NO_SHOW',
+    'CANCELLED',
+  ];
+  const counts = new Map();
+  for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
+  return order
+    .filter((status) => counts.has(status))
+    .map((status) => {
+      const chip = document.createElement('span');
+      chip.className = `chip status ${status}`;
+      chip.textContent = `${counts.get(status)} ${status.replace('_', ' ').toLowerCase()}`;
+      return chip;
+    });
 }
 
 async function refreshAudit() {
@@ -150,6 +197,7 @@ $('signout').addEventListener('click', () => {
 });
 
 $('worklist-date').addEventListener('change', refreshWorklist);
+$('worklist-modality').addEventListener('change', showWorklist);
 
 showUser();
 refreshHealth();

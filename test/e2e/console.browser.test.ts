@@ -74,6 +74,20 @@ it('shows system health, and a receptionist sees the worklist without clinical t
   expect(await page.locator('#worklist-count').textContent()).toMatch(
     /appointments \(Africa\/Johannesburg\)/,
   );
+  // The status chips add up to the day's appointments; the modality filter narrows the table to one.
+  const allRows = await page.locator('#worklist tr').count();
+  const chips = await page.locator('#worklist-summary .chip').allTextContents();
+  expect(chips.length).toBeGreaterThan(0);
+  expect(chips.reduce((sum, chip) => sum + Number.parseInt(chip, 10), 0)).toBe(allRows);
+  const modalities = (await page.locator('#worklist-modality option').allTextContents()).slice(1);
+  expect(modalities.length).toBeGreaterThan(1);
+  await page.locator('#worklist-modality').selectOption(modalities[0]!);
+  const filtered = await page.locator('#worklist tr').count();
+  expect(filtered).toBeGreaterThan(0);
+  expect(filtered).toBeLessThan(allRows);
+  expect(await page.locator('#worklist-count').textContent()).toContain(`(${modalities[0]})`);
+  await page.locator('#worklist-modality').selectOption('');
+  expect(await page.locator('#worklist tr').count()).toBe(allRows);
   expect(await page.locator('#audit-panel').isHidden()).toBe(true);
   // UPC_SCREENSHOT_DIR keeps the screenshot for a person to look at.
   await page.screenshot({
