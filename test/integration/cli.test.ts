@@ -7,7 +7,8 @@ import { createTestDatabase, freePort, type TestDatabase } from '../harness/post
 
 const SECRET = 'cli-test-secret-cli-test-secret-0123456789';
 
-describe('upc-mcp CLI', () => {
+// Each test starts `upc-mcp` processes (tsx compiles the CLI at every start): allow for a loaded machine.
+describe('upc-mcp CLI', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   let dataDir: string;
   beforeAll(async () => {

@@ -11,7 +11,8 @@ import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 
 const SECRET = 'stdio-test-secret-stdio-test-secret-0123456789';
 
-describe('upc-mcp stdio', () => {
+// Each test starts `upc-mcp` processes (tsx compiles the CLI at every start): allow for a loaded machine.
+describe('upc-mcp stdio', { timeout: 120_000 }, () => {
   let db: TestDatabase;
   let dataDir: string;
   let env: Record<string, string>;

@@ -50,7 +50,7 @@ it('upc-mcp seed-demo --pacs N loads N synthetic patients with progress; a rerun
   });
   expect(again).toMatchObject({ stored: 0, duplicates: 60, failed: 0 });
   expect(printed.at(-1)).toMatch(/0 stored, 60 already there/);
-});
+}, 120_000);
 
 it('seed-demo fails with a clear message when Orthanc cannot be reached', async () => {
   // The CLI prints this message and exits 1 (main.ts); called directly to spare a second process start.

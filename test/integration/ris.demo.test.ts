@@ -44,7 +44,7 @@ const pacsStudies: DemoStudy[] = [
   },
 ];
 
-describe('RIS demo data', () => {
+describe('RIS demo data', { timeout: 120_000 }, () => {
   it('mirrors PACS studies, adds a week of non-overlapping appointments, and a re-run adds nothing', async () => {
     const db = risDb(database);
     const options = {
