@@ -108,28 +108,30 @@ function showWorklist() {
     `${items.length} appointments${modality ? ` (${modality})` : ''} (${worklistDay.timeZone})`;
 }
 
-/** One chip per status in workflow order, e.g. "12 BOOKED", so the day's progress shows at a glance. */
+/** The study statuses in workflow order, as the worklist tool's own input schema lists them. */
+let statusOrder = [];
+async function loadStatusOrder() {
+  try {
+    const { tools } = await (await fetch('/mcp/v1/tools')).json();
+    const worklist = tools.find((tool) => tool.name === 'ris_get_worklist');
+    statusOrder = worklist?.input_schema.properties.status.enum ?? [];
+  } catch {
+    statusOrder = [];
+  }
+}
+
+/** One chip per status in workflow order, e.g. "12 booked", so the day's progress shows at a glance. */
 function statusCounts(items) {
-  const order = [
-    'BOOKED',
-    'REGISTERED',
-    'IN_PROGRESS',
-    'COMPLETED',
-    'REPORTED',
-    'DELIVERED',
-    'NO_SHOW',
-    'CANCELLED',
-  ];
   const counts = new Map();
   for (const item of items) counts.set(item.status, (counts.get(item.status) ?? 0) + 1);
-  return order
-    .filter((status) => counts.has(status))
-    .map((status) => {
-      const chip = document.createElement('span');
-      chip.className = `chip status ${status}`;
-      chip.textContent = `${counts.get(status)} ${status.replace('_', ' ').toLowerCase()}`;
-      return chip;
-    });
+  const known = statusOrder.filter((status) => counts.has(status));
+  const others = [...counts.keys()].filter((status) => !known.includes(status));
+  return [...known, ...others].map((status) => {
+    const chip = document.createElement('span');
+    chip.className = `chip status ${status}`;
+    chip.textContent = `${counts.get(status)} ${status.replace('_', ' ').toLowerCase()}`;
+    return chip;
+  });
 }
 
 async function refreshAudit() {
@@ -202,6 +204,7 @@ $('worklist-modality').addEventListener('change', showWorklist);
 showUser();
 refreshHealth();
 setInterval(refreshHealth, 5000);
+loadStatusOrder();
 if (state.token) {
   refreshWorklist();
   refreshAudit();

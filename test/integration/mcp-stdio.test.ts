@@ -42,6 +42,16 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
       role,
     });
 
+  /** `upc-mcp stdio` as a child process acting as a token of this role; its stderr is piped. */
+  const stdioAs = async (role: 'admin' | 'receptionist') =>
+    new StdioClientTransport({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/main.ts', 'stdio'],
+      cwd: REPO_ROOT,
+      env: { ...env, UPC_TOKEN: await tokenFor(role) },
+      stderr: 'pipe',
+    });
+
   it('refuses to start without UPC_TOKEN, saying why on stderr', async () => {
     const result = await runCli(['stdio'], { ...env });
     expect(result.code).toBe(2);
@@ -59,13 +69,7 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
     'serves the tools as the token’s identity (%s era), logs on stderr only',
     async (era) => {
       let stderr = '';
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: ['--import', 'tsx', 'src/main.ts', 'stdio'],
-        cwd: REPO_ROOT,
-        env: { ...env, UPC_TOKEN: await tokenFor('admin') },
-        stderr: 'pipe',
-      });
+      const transport = await stdioAs('admin');
       transport.stderr?.on('data', (chunk: Buffer) => {
         stderr += chunk.toString();
       });
@@ -93,13 +97,7 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
   it.each([true, false])(
     '2025 era: asks the person through elicitation/create before a confirmation tool runs (accept: %s)',
     async (accept) => {
-      const transport = new StdioClientTransport({
-        command: process.execPath,
-        args: ['--import', 'tsx', 'src/main.ts', 'stdio'],
-        cwd: REPO_ROOT,
-        env: { ...env, UPC_TOKEN: await tokenFor('admin') },
-        stderr: 'pipe',
-      });
+      const transport = await stdioAs('admin');
       const client = new Client(
         { name: 'stdio-test', version: '1.0.0' },
         { capabilities: { elicitation: { form: {} } } },

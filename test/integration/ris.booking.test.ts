@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
+import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
 import { addDays, localParts } from '../../src/modules/ris/ris.time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import {
@@ -33,6 +34,33 @@ async function orders(
   const list: string[] = [];
   for (let i = 0; i < count; i++) list.push(await createOrder(t, patient, procedureCode, practice, priority));
   return list;
+}
+
+const roomRow = (name: string) =>
+  risDb(t.app.parts.database)
+    .selectFrom('ris.rooms')
+    .select('room_id')
+    .where('room', '=', name)
+    .executeTakeFirstOrThrow();
+
+/** Writes an appointment row directly, past the booking code (practice-local times, +02:00). */
+function insertRawAppointment(
+  db: RisDb | RisTrx,
+  accessionNumber: string,
+  roomId: number,
+  start: string,
+  end: string,
+) {
+  return db
+    .insertInto('ris.appointments')
+    .values({
+      accession_number: accessionNumber,
+      room_id: roomId,
+      start_at: `${start}:00+02:00`,
+      end_at: `${end}:00+02:00`,
+      created_by: 'test',
+    })
+    .execute();
 }
 
 const schedule = (params: Record<string, unknown>, context: Record<string, string> = {}) =>
@@ -208,11 +236,7 @@ describe('no double booking under concurrency', () => {
     const [first, second] = await orders(set.procedureCode, 2);
     const day = nextMonday(28);
     const db = risDb(t.app.parts.database);
-    const room = await db
-      .selectFrom('ris.rooms')
-      .select('room_id')
-      .where('room', '=', set.rooms[0]!)
-      .executeTakeFirstOrThrow();
+    const room = await roomRow(set.rooms[0]!);
     let release!: () => void;
     let locked!: () => void;
     const isLocked = new Promise<void>((resolve) => {
@@ -225,16 +249,7 @@ describe('no double booking under concurrency', () => {
       await new Promise<void>((resolve) => {
         release = resolve;
       });
-      await trx
-        .insertInto('ris.appointments')
-        .values({
-          accession_number: first!,
-          room_id: room.room_id,
-          start_at: `${day}T09:00:00+02:00`,
-          end_at: `${day}T09:30:00+02:00`,
-          created_by: 'test',
-        })
-        .execute();
+      await insertRawAppointment(trx, first!, room.room_id, `${day}T09:00`, `${day}T09:30`);
     });
     await isLocked;
     let settled = false;
@@ -263,21 +278,8 @@ describe('no double booking under concurrency', () => {
     const day = nextMonday();
     const booked = await schedule({ accession_number: a, start_time: `${day}T09:00` });
     const db = risDb(t.app.parts.database);
-    const room = await db
-      .selectFrom('ris.rooms')
-      .select('room_id')
-      .where('room', '=', set.rooms[0]!)
-      .executeTakeFirstOrThrow();
-    const insert = db
-      .insertInto('ris.appointments')
-      .values({
-        accession_number: b!,
-        room_id: room.room_id,
-        start_at: `${day}T09:10:00+02:00`,
-        end_at: `${day}T09:20:00+02:00`,
-        created_by: 'test',
-      })
-      .execute();
+    const room = await roomRow(set.rooms[0]!);
+    const insert = insertRawAppointment(db, b!, room.room_id, `${day}T09:10`, `${day}T09:20`);
     await expect(insert).rejects.toMatchObject({ code: '23P01' });
     expect(booked.ok).toBe(true);
   });
