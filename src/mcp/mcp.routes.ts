@@ -92,7 +92,7 @@ export async function mcpRoutes(
         authInfo,
         ...(parsed && { parsedBody: parsed.value }),
       });
-      return reply.send(response);
+      return sendWebResponse(reply, response);
     },
   });
 }
@@ -114,6 +114,22 @@ function parseJson(body: Buffer | undefined): { value: unknown } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Sends the SDK's answer. A JSON answer is complete when the SDK hands it over, so it goes out as one
+ * string with a Content-Length (Fastify would otherwise pump the web stream chunk by chunk, chunked);
+ * an SSE answer stays a stream, so progress notifications and keep-alives reach the client as they happen.
+ */
+async function sendWebResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  if (response.body === null || isEventStream(response)) return reply.send(response);
+  reply.code(response.status);
+  for (const [name, value] of response.headers) reply.header(name, value);
+  return reply.send(await response.text());
+}
+
+function isEventStream(response: Response): boolean {
+  return response.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
 }
 
 /** The Fastify request as a web `Request`; its signal aborts when the client goes away mid-call. */
