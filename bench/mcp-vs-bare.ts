@@ -42,7 +42,7 @@ try {
 
   const mcp = (server: RunningServer, era: '2026-07-28' | '2025-11-25', auth: boolean) => {
     const wire = toolsCall(era, auth ? token : undefined);
-    return { url: `${server.url}/mcp`, headers: wire.headers, body: wire.body, wire };
+    return { url: `${server.url}/mcp`, headers: wire.headers, body: wire.body, serverCpuMs: server.cpuMs };
   };
   const targets: Target[] = [
     { label: 'bare SDK, node:http, 2026-07-28', ...mcp(bareNode, '2026-07-28', false) },
@@ -50,7 +50,12 @@ try {
     { label: 'product /mcp, 2026-07-28', ...mcp(product, '2026-07-28', true) },
     { label: 'bare SDK, node:http, 2025 stateless', ...mcp(bareNode, '2025-11-25', false) },
     { label: 'product /mcp, 2025 stateless', ...mcp(product, '2025-11-25', true) },
-    { label: 'product REST /mcp/v1/invoke', url: `${product.url}/mcp/v1/invoke`, ...restInvoke(token) },
+    {
+      label: 'product REST /mcp/v1/invoke',
+      url: `${product.url}/mcp/v1/invoke`,
+      serverCpuMs: product.cpuMs,
+      ...restInvoke(token),
+    },
   ].map((t) => ({ ...t, connections, durationS }));
   for (const target of targets) {
     await checkOnce(target.url, { headers: target.headers ?? {}, body: target.body ?? '' }, BENCH_TEXT);
@@ -69,12 +74,13 @@ try {
   };
   const table = {
     title: `MCP tools/call (bench_echo), ${connections} connections, ${durationS} s × ${rounds} rounds (medians)`,
-    columns: ['target', 'req/s', 'p50', 'p99', 'non-2xx/errors'],
+    columns: ['target', 'req/s', 'p50', 'p99', 'server CPU/call', 'non-2xx/errors'],
     rows: summaries.map((s) => [
       s.label,
       s.rps.toFixed(0),
       `${s.p50.toFixed(2)} ms`,
       `${s.p99.toFixed(2)} ms`,
+      s.serverCpuUsPerCall === undefined ? '' : `${s.serverCpuUsPerCall} µs`,
       `${s.non2xx}/${s.errors}`,
     ]),
   };

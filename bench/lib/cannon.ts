@@ -18,6 +18,8 @@ export interface LoadOptions {
   warmupS?: number;
   /** Called once a second with the running count, for progress output. */
   onTick?: (done: number) => void;
+  /** The server's CPU time so far (ms); when given, the result carries its CPU time per response. */
+  serverCpuMs?: () => number;
 }
 
 export interface LoadResult {
@@ -35,6 +37,11 @@ export interface LoadResult {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  /**
+   * Server CPU time (user + system, whole process) per response during the measured load, in µs. Less
+   * sensitive than req/s to other work on a shared machine, though not immune (shared caches, SMT).
+   */
+  serverCpuUsPerCall?: number;
 }
 
 /**
@@ -49,10 +56,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   const samples: number[] = [];
   const statusCodes: Record<string, number> = {};
+  let responses = 0;
+  const cpuBefore = options.serverCpuMs?.();
   const result = await fire(options, (status, time) => {
+    responses += 1;
     statusCodes[status] = (statusCodes[status] ?? 0) + 1;
     if (status >= 200 && status < 300) samples.push(time);
   });
+  const cpuUsed = cpuBefore === undefined ? undefined : options.serverCpuMs!() - cpuBefore;
   const summary = summarise(samples);
   const sorted = [...samples].sort((a, b) => a - b);
   const seconds = result.duration;
@@ -70,6 +81,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes,
+    ...(cpuUsed !== undefined && responses > 0
+      ? { serverCpuUsPerCall: Math.round((cpuUsed * 1000) / responses) }
+      : {}),
   };
 }
 

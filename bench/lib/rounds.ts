@@ -16,6 +16,8 @@ export interface TargetSummary {
   p99: number;
   non2xx: number;
   errors: number;
+  /** Median server CPU per response (µs), when the target says how to read its server's CPU time. */
+  serverCpuUsPerCall?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function interleavedRounds(targets: Target[], rounds: number): Prom
       console.log(
         `  round ${round}/${rounds} ${target.label.padEnd(34)} c=${String(target.connections).padStart(3)} ` +
           `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms` +
+          `${result.serverCpuUsPerCall !== undefined ? `  cpu/call ${result.serverCpuUsPerCall} µs` : ''}` +
           `${result.non2xx + result.errors > 0 ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''}  (load ${loadAverage()})`,
       );
     }
@@ -46,6 +49,9 @@ export async function interleavedRounds(targets: Target[], rounds: number): Prom
       p99: median(list.map((r) => r.p99)),
       non2xx: list.reduce((s, r) => s + r.non2xx, 0),
       errors: list.reduce((s, r) => s + r.errors, 0),
+      ...(list.every((r) => r.serverCpuUsPerCall !== undefined)
+        ? { serverCpuUsPerCall: median(list.map((r) => r.serverCpuUsPerCall!)) }
+        : {}),
     };
   });
 }

@@ -22,6 +22,8 @@ export interface RunningServer {
   pid: number;
   /** Resident set size now, from /proc (MiB). */
   rssMiB(): number;
+  /** CPU time used so far (user + system), from /proc (ms, 10 ms resolution). */
+  cpuMs(): number;
   /** Samples RSS every 200 ms until the returned function is called; it returns the peak (MiB). */
   watchPeakRss(): () => number;
   stop(): Promise<void>;
@@ -61,6 +63,7 @@ export async function startServer(
     url: `http://127.0.0.1:${port}`,
     pid,
     rssMiB,
+    cpuMs: () => readCpuMs(pid),
     watchPeakRss() {
       let peak = rssMiB();
       const timer = setInterval(() => {
@@ -104,6 +107,17 @@ function readRssMiB(pid: number): number {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kib = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
     return Math.round((kib / 1024) * 10) / 10;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** utime + stime of a process, from /proc/<pid>/stat (in clock ticks of 10 ms: USER_HZ is 100 on Linux). */
+function readCpuMs(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return Number.NaN;
   }

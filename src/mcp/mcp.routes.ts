@@ -84,23 +84,65 @@ export async function mcpRoutes(
         scopes: [],
         extra: { [CALLER_KEY]: caller },
       };
-      return reply.send(await handler.fetch(toWebRequest(request, reply), { authInfo }));
+      const body = postBody(request);
+      const parsed = parseJson(body);
+      // A parsed body travels as `parsedBody` only: the SDK then never reads the request's own body.
+      const webRequest = toWebRequest(request, reply, parsed ? undefined : body);
+      const response = await handler.fetch(webRequest, {
+        authInfo,
+        ...(parsed && { parsedBody: parsed.value }),
+      });
+      return sendWebResponse(reply, response);
     },
   });
 }
 
+function postBody(request: FastifyRequest): Buffer | undefined {
+  const body = request.body;
+  return request.method === 'POST' && Buffer.isBuffer(body) && body.length > 0 ? body : undefined;
+}
+
+/**
+ * The body as JSON, when it is JSON. Handing it to the SDK parsed (its documented `parsedBody`) saves it
+ * cloning the web request and reading the body stream back; a body that does not parse is left to the
+ * SDK, which answers it with its JSON-RPC parse error as before.
+ */
+function parseJson(body: Buffer | undefined): { value: unknown } | undefined {
+  if (!body) return undefined;
+  try {
+    return { value: JSON.parse(body.toString('utf8')) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Sends the SDK's answer. A JSON answer is complete when the SDK hands it over, so it goes out as one
+ * string with a Content-Length (Fastify would otherwise pump the web stream chunk by chunk, chunked);
+ * an SSE answer stays a stream, so progress notifications and keep-alives reach the client as they happen.
+ */
+async function sendWebResponse(reply: FastifyReply, response: Response): Promise<FastifyReply> {
+  if (response.body === null || isEventStream(response)) return reply.send(response);
+  reply.code(response.status);
+  for (const [name, value] of response.headers) reply.header(name, value);
+  return reply.send(await response.text());
+}
+
+function isEventStream(response: Response): boolean {
+  return response.headers.get('content-type')?.startsWith('text/event-stream') ?? false;
+}
+
 /** The Fastify request as a web `Request`; its signal aborts when the client goes away mid-call. */
-function toWebRequest(request: FastifyRequest, reply: FastifyReply): Request {
+function toWebRequest(request: FastifyRequest, reply: FastifyReply, body: Buffer | undefined): Request {
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     if (typeof value === 'string') headers.set(name, value);
     else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
   }
-  const body = Buffer.isBuffer(request.body) && request.body.length > 0 ? request.body : undefined;
   return new Request(`http://${request.host}${request.url}`, {
     method: request.method,
     headers,
-    body: request.method === 'POST' ? body : undefined,
+    body,
     signal: abortOnClientGone(reply),
   });
 }

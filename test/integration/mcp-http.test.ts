@@ -289,6 +289,33 @@ describe('HTTP edge of /mcp', () => {
     expect(await response.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } });
   });
 
+  it('sends a JSON answer whole with its length, and a 2025-era answer as an event stream', async () => {
+    const authorization = `Bearer ${await t.tokenFor('admin')}`;
+    const envelope = {
+      'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+      'io.modelcontextprotocol/clientInfo': { name: 'curl', version: '1' },
+      'io.modelcontextprotocol/clientCapabilities': {},
+    };
+    const modern = await post(
+      { authorization, 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/list' },
+      JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list', params: { _meta: envelope } }),
+    );
+    expect(modern.status).toBe(200);
+    expect(modern.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(modern.headers.get('transfer-encoding')).toBeNull();
+    const text = await modern.text();
+    expect(Number(modern.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', id: 7, result: { tools: expect.any(Array) } });
+
+    const legacy = await post(
+      { authorization, 'mcp-protocol-version': '2025-11-25' },
+      JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/list' }),
+    );
+    expect(legacy.status).toBe(200);
+    expect(legacy.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(await legacy.text()).toMatch(/^event: message\ndata: \{.*"id":8/);
+  });
+
   it('answers an unknown tool with a JSON-RPC invalid-params error', async () => {
     const admin = await client(url, '2026', { token: await t.tokenFor('admin') });
     await expect(admin.callTool({ name: 'no_such_tool', arguments: {} })).rejects.toMatchObject({
