@@ -7,7 +7,13 @@ import {
   saIdProblem,
   saIdSex,
 } from '../../src/modules/ris/ris.rules.js';
-import { localParts, localToInstant, parseCallerTime, toZonedIso } from '../../src/modules/ris/ris.time.js';
+import {
+  localParts,
+  localToInstant,
+  offsetMinutes,
+  parseCallerTime,
+  toZonedIso,
+} from '../../src/modules/ris/ris.time.js';
 
 const TZ = 'Africa/Johannesburg';
 const weekdays = [1, 2, 3, 4, 5].map((d) => ({ iso_weekday: d, opens_at: '08:00', closes_at: '12:00' }));
@@ -40,6 +46,62 @@ describe('practice time', () => {
     expect(toZonedIso(new Date('2026-07-01T12:00:00Z'), 'Europe/London')).toBe('2026-07-01T13:00:00+01:00');
     expect(localToInstant('2026-07-01', 13 * 60, 'Europe/London').toISOString()).toBe(
       '2026-07-01T12:00:00.000Z',
+    );
+  });
+});
+
+/** The offset straight from Intl, for every instant (what the cached offsets must agree with). */
+function intlOffset(instant: Date, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: 'numeric',
+    day: 'numeric',
+    hour: 'numeric',
+    minute: 'numeric',
+    second: 'numeric',
+  }).formatToParts(instant);
+  const n = (type: string) => Number(parts.find((p) => p.type === type)!.value);
+  const wall = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
+  return Math.round((wall - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
+}
+
+describe('zone offsets (cached per quarter hour)', () => {
+  it('agree with Intl at every instant around DST changes, including odd offsets and 30-minute shifts', () => {
+    const around: [string, string][] = [
+      ['Europe/London', '2026-03-29T01:00:00Z'],
+      ['Europe/London', '2026-10-25T01:00:00Z'],
+      ['America/New_York', '2026-03-08T07:00:00Z'],
+      ['Australia/Lord_Howe', '2026-04-04T15:00:00Z'],
+      ['Asia/Kathmandu', '2026-01-01T00:00:00Z'],
+      ['Africa/Johannesburg', '2026-06-01T00:00:00Z'],
+    ];
+    for (const [zone, transition] of around) {
+      const middle = Date.parse(transition);
+      // Every 7 minutes and 13 seconds for three hours either side: lands on both sides of each edge.
+      for (let t = middle - 3 * 3_600_000; t <= middle + 3 * 3_600_000; t += 433_000) {
+        const instant = new Date(t);
+        expect(offsetMinutes(instant, zone), `${zone} ${instant.toISOString()}`).toBe(
+          intlOffset(instant, zone),
+        );
+      }
+    }
+  });
+
+  it('reads local dates and times through the same offsets', () => {
+    expect(localParts(new Date('2026-03-29T00:59:00Z'), 'Europe/London')).toEqual({
+      date: '2026-03-29',
+      minutes: 59,
+      isoWeekday: 7,
+    });
+    expect(localParts(new Date('2026-03-29T01:00:00Z'), 'Europe/London')).toEqual({
+      date: '2026-03-29',
+      minutes: 120,
+      isoWeekday: 7,
+    });
+    expect(toZonedIso(new Date('2026-04-04T15:00:00Z'), 'Australia/Lord_Howe')).toBe(
+      '2026-04-05T01:30:00+10:30',
     );
   });
 });

@@ -40,18 +40,46 @@ function wallClock(instant: Date, timeZone: string): Record<string, number> {
   return parts;
 }
 
-/** The zone's offset from UTC at `instant`, in minutes (Johannesburg: +120). */
-export function offsetMinutes(instant: Date, timeZone: string): number {
+function exactOffsetMinutes(instant: Date, timeZone: string): number {
   const p = wallClock(instant, timeZone);
   const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
   return Math.round((asUtc - Math.floor(instant.getTime() / 1000) * 1000) / 60_000);
 }
 
+/**
+ * Offsets per zone and quarter hour. `formatToParts` costs microseconds and a worklist formats hundreds
+ * of times per call, while an offset only changes at a zone's transitions. A quarter hour whose two ends
+ * agree holds no transition (zones change at most once in one), so its offset serves every instant in it;
+ * one whose ends differ is marked and computed exactly each time.
+ */
+const QUARTER_HOUR_MS = 15 * 60_000;
+const MAX_CACHED_OFFSETS = 50_000;
+const offsets = new Map<string, number | null>();
+
+/** The zone's offset from UTC at `instant`, in minutes (Johannesburg: +120). */
+export function offsetMinutes(instant: Date, timeZone: string): number {
+  const quarter = Math.floor(instant.getTime() / QUARTER_HOUR_MS);
+  const key = `${timeZone}|${quarter}`;
+  let offset = offsets.get(key);
+  if (offset === undefined) {
+    const first = exactOffsetMinutes(new Date(quarter * QUARTER_HOUR_MS), timeZone);
+    const last = exactOffsetMinutes(new Date((quarter + 1) * QUARTER_HOUR_MS - 1000), timeZone);
+    offset = first === last ? first : null;
+    if (offsets.size >= MAX_CACHED_OFFSETS) offsets.clear();
+    offsets.set(key, offset);
+  }
+  return offset ?? exactOffsetMinutes(instant, timeZone);
+}
+
 export function localParts(instant: Date, timeZone: string): LocalParts {
-  const p = wallClock(instant, timeZone);
-  const date = `${p.year}-${pad(p.month!)}-${pad(p.day!)}`;
-  const weekday = new Date(`${date}T00:00:00Z`).getUTCDay();
-  return { date, minutes: p.hour! * 60 + p.minute!, isoWeekday: weekday === 0 ? 7 : weekday };
+  // The wall clock is the instant shifted by the zone's offset, read in UTC.
+  const wall = new Date(instant.getTime() + offsetMinutes(instant, timeZone) * 60_000);
+  const weekday = wall.getUTCDay();
+  return {
+    date: wall.toISOString().slice(0, 10),
+    minutes: wall.getUTCHours() * 60 + wall.getUTCMinutes(),
+    isoWeekday: weekday === 0 ? 7 : weekday,
+  };
 }
 
 /** The instant at which the wall clock in `timeZone` shows `date` + `minutes` after midnight. */
