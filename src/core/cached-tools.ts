@@ -24,6 +24,12 @@ interface CachedAnswer {
   patients: string[];
 }
 
+/** A backend load in flight after a miss, and the signal of the call that started it. */
+interface Load {
+  answer: Promise<CachedAnswer>;
+  signal: AbortSignal;
+}
+
 /**
  * Applies a module's cache rules to its tools. Done at tool level (not in the pipeline) because only the
  * module knows which answers tolerate staleness and which writes change them. Output validation, redaction
@@ -39,36 +45,96 @@ export function withReadCache(
   for (const name of [...rules.cached, ...rules.invalidatedBy]) {
     if (!names.has(name)) throw new Error(`Cache rules for "${rules.namespace}" name unknown tool ${name}`);
   }
+  // One table of loads per wiring (per app): two servers in one process never share a backend call.
+  const loads = new Map<string, Load>();
   return tools.map((tool) => {
-    if (rules.cached.includes(tool.name)) return cachedRead(tool, rules.namespace, caching);
+    if (rules.cached.includes(tool.name)) return cachedRead(tool, rules.namespace, caching, loads);
     if (rules.invalidatedBy.includes(tool.name))
       return invalidatingWrite(tool, rules.namespace, caching.cache);
     return tool;
   });
 }
 
-function cachedRead(tool: AnyTool, namespace: string, caching: ToolCaching): AnyTool {
+/**
+ * Concurrent misses for one answer share one backend load (single flight): when an entry expires under
+ * load, a hundred callers do not become a hundred Orthanc searches that overflow its bulkhead. Sharing is
+ * per cache slot, so only callers with the same key (tool, scope, parameters) and the same namespace
+ * generation wait for one load; a caller that arrives after an invalidation starts a fresh one.
+ */
+function cachedRead(
+  tool: AnyTool,
+  namespace: string,
+  caching: ToolCaching,
+  loads: Map<string, Load>,
+): AnyTool {
   if (!tool.annotations.readOnlyHint) throw new Error(`Only read-only tools may be cached (${tool.name})`);
   const telemetry = caching.telemetry ?? NO_CACHE_TELEMETRY;
+  const load = async (input: unknown, ctx: CallContext): Promise<CachedAnswer> => {
+    const patients: string[] = [];
+    const result = await tool.handler(input, recordingPatients(ctx, patients));
+    return { result, patients };
+  };
+  const replay = (answer: CachedAnswer, ctx: CallContext) => {
+    ctx.touchPatients(...answer.patients);
+    return answer.result;
+  };
   return {
     ...tool,
     async handler(input: unknown, ctx: CallContext): Promise<unknown> {
       const key = toolCacheKey(tool.name, input, await ctx.patientScope());
       const found = await caching.cache.get(namespace, key);
-      telemetry.observeCache(tool.name, found.status);
       if (found.status === 'hit') {
-        const answer = found.value as CachedAnswer;
-        ctx.touchPatients(...answer.patients);
+        telemetry.observeCache(tool.name, 'hit');
+        return replay(found.value as CachedAnswer, ctx);
+      }
+      if (found.status === 'unavailable') {
+        telemetry.observeCache(tool.name, 'unavailable');
+        return (await load(input, ctx)).result;
+      }
+      const flight = `${found.slot.generation}\u0000${key}`;
+      const running = loads.get(flight);
+      if (running && !running.signal.aborted) {
+        try {
+          const answer = await untilAborted(running.answer, ctx.signal);
+          // Served without a backend call of its own: counted as a hit.
+          telemetry.observeCache(tool.name, 'hit');
+          return replay(answer, ctx);
+        } catch (error) {
+          // The caller that started the load went away and took it with it: load for ourselves below.
+          if (!running.signal.aborted || ctx.signal.aborted) throw error;
+        }
+      }
+      telemetry.observeCache(tool.name, 'miss');
+      const mine: Load = { answer: load(input, ctx), signal: ctx.signal };
+      loads.set(flight, mine);
+      try {
+        const answer = await mine.answer;
+        await caching.cache.set(found.slot, answer satisfies CachedAnswer, caching.ttlMs);
         return answer.result;
+      } finally {
+        if (loads.get(flight) === mine) loads.delete(flight);
       }
-      const patients: string[] = [];
-      const result = await tool.handler(input, recordingPatients(ctx, patients));
-      if (found.status === 'miss') {
-        await caching.cache.set(found.slot, { result, patients } satisfies CachedAnswer, caching.ttlMs);
-      }
-      return result;
     },
   };
+}
+
+/** Waits for `promise`, but gives up as soon as this caller's own request is cancelled. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Invalidates even after a failure: an upload that stopped half-way has still stored some files. */

@@ -116,6 +116,25 @@ describe('in-process read cache', () => {
     }
   });
 
+  it('concurrent misses for one search share one round of Orthanc calls (no stampede)', async () => {
+    const alone = await search(t, { modality: 'CT', limit: 7 });
+    const missesBefore = await cacheCount(t.app, 'pacs_search_studies', 'miss');
+    const hitsBefore = await cacheCount(t.app, 'pacs_search_studies', 'hit');
+    const before = await orthancCalls(t.app);
+    // A query nobody has asked yet, 20 times at once: one load, 19 callers waiting for it.
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.invoke('pacs_search_studies', { modality: 'CT', limit: 8 }, 'admin'),
+      ),
+    );
+    expect(answers.map((a) => a.statusCode)).toEqual(Array(20).fill(200));
+    const bodies = new Set(answers.map((a) => JSON.stringify(a.json().result)));
+    expect(bodies.size).toBe(1);
+    expect((await orthancCalls(t.app)) - before).toBe(alone.calls);
+    expect((await cacheCount(t.app, 'pacs_search_studies', 'miss')) - missesBefore).toBe(1);
+    expect((await cacheCount(t.app, 'pacs_search_studies', 'hit')) - hitsBefore).toBe(19);
+  });
+
   it('never shares an answer between callers with different patient scopes', async () => {
     const [p1, p2] = plan.patients.map((p) => p.patientId);
     const everyone = await search(t, { limit: 20 }, 'admin');
