@@ -14,7 +14,7 @@ const quick = process.env.BENCH_QUICK === '1';
 const scenarios: [string, string[]][] = [
   ['pipeline-overhead.ts', quick ? ['--iterations', '300'] : []],
   ['mcp-vs-bare.ts', quick ? ['--rounds', '1', '--duration', '2'] : []],
-  ['scaling.ts', quick ? ['--duration', '2', '--mcp'] : ['--mcp']],
+  ['scaling.ts', quick ? ['--duration', '2', '--mcp', '--cached'] : ['--mcp', '--cached']],
   ['pacs-search.ts', quick ? ['--stages', '100,1000', '--duration', '2', '--in-flight', '1'] : []],
   ['ris-load.ts', quick ? ['--days', '30', '--orders', '200', '--duration', '2'] : []],
   ['ris-worklist.ts', quick ? ['--runs', '30', '--days', '30'] : []],
