@@ -125,10 +125,10 @@ export class InvocationPipeline {
     let principal: Principal | undefined;
     let parameters: unknown;
     // Looked up first (without failing) so that even unauthenticated attempts are recorded against the tool.
-    let registered: RegisteredTool | undefined = this.registry.get(request.tool);
+    const registered: RegisteredTool | undefined = this.registry.get(request.tool);
     try {
       principal = await this.#authenticate(request.credentials);
-      registered = this.#resolve(request.tool);
+      if (!registered) throw toolNotFound(request.tool);
       const tool = registered.tool;
       // Role before parameters: a caller without the permission learns nothing about the tool's inputs.
       this.stages.authorizer.authorize(principal, tool);
@@ -183,20 +183,6 @@ export class InvocationPipeline {
   async #authenticate(credentials: Credentials): Promise<Principal> {
     if ('principal' in credentials) return credentials.principal;
     return this.stages.authenticator.authenticate(credentials.bearer);
-  }
-
-  #resolve(name: string): RegisteredTool {
-    const registered = this.registry.get(name);
-    if (!registered) {
-      throw new ToolError(
-        'TOOL_NOT_FOUND',
-        `No tool named "${name}". List the available tools with GET /mcp/v1/tools.`,
-        {
-          tool: name,
-        },
-      );
-    }
-    return registered;
   }
 
   async #confirm(
@@ -333,4 +319,12 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   }));
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+}
+
+function toolNotFound(name: string): ToolError {
+  return new ToolError(
+    'TOOL_NOT_FOUND',
+    `No tool named "${name}". List the available tools with GET /mcp/v1/tools.`,
+    { tool: name },
+  );
 }

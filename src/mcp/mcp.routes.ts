@@ -65,11 +65,13 @@ export async function mcpRoutes(
     onRequest: rebindingGuard(config.MCP_ALLOWED_HOSTS, config.MCP_ALLOWED_ORIGINS),
     handler: async (request, reply) => {
       const token = bearerToken(request);
+      const body = postBody(request);
+      const parsed = parseJson(body);
       let principal: Principal;
       try {
         principal = await authenticator.authenticate(token);
       } catch (error) {
-        await auditRefusal(audit, request, error);
+        await auditRefusal(audit, request, parsed?.value, error);
         return unauthorized(request, reply, error, config, token !== undefined);
       }
       const caller: McpCaller = {
@@ -84,8 +86,6 @@ export async function mcpRoutes(
         scopes: [],
         extra: { [CALLER_KEY]: caller },
       };
-      const body = postBody(request);
-      const parsed = parseJson(body);
       // A parsed body travels as `parsedBody` only: the SDK then never reads the request's own body.
       const webRequest = toWebRequest(request, reply, parsed ? undefined : body);
       const response = await handler.fetch(webRequest, {
@@ -166,29 +166,22 @@ function unauthorized(
 }
 
 /** What a refused request asked for: the tool of a tools/call, else the JSON-RPC method. */
-function requestedTool(body: unknown): string {
-  try {
-    const message = JSON.parse(Buffer.isBuffer(body) ? body.toString('utf8') : '{}') as {
-      method?: unknown;
-      params?: { name?: unknown };
-    };
-    if (message.method === 'tools/call' && typeof message.params?.name === 'string')
-      return message.params.name;
-    return typeof message.method === 'string' ? `mcp:${message.method}` : 'mcp:request';
-  } catch {
-    return 'mcp:request';
-  }
+function requestedTool(message: unknown): string {
+  const { method, params } = (message ?? {}) as { method?: unknown; params?: { name?: unknown } };
+  if (method === 'tools/call' && typeof params?.name === 'string') return params.name;
+  return typeof method === 'string' ? `mcp:${method}` : 'mcp:request';
 }
 
 async function auditRefusal(
   audit: AuditSink | undefined,
   request: FastifyRequest,
+  message: unknown,
   error: unknown,
 ): Promise<void> {
   if (!audit || !isToolError(error)) return;
   await recordDoorEvent(audit, request.log, {
     door: 'mcp',
-    tool: requestedTool(request.body),
+    tool: requestedTool(message),
     requestId: request.id,
     ip: request.ip,
     client: request.headers['user-agent'] ?? 'unknown',

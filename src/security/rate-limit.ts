@@ -58,33 +58,39 @@ local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
 
+const RATE_HIT_COMMAND = 'upcRateHit';
+interface RateHitCommand {
+  upcRateHit(key: string, windowMs: string): Promise<[number, number]>;
+}
+
 /** Shared counters for several replicas: one atomic script per hit. */
 export class RedisCounterStore implements CounterStore {
+  readonly #redis: Redis & RateHitCommand;
+
   constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix = 'upc',
-  ) {}
+  ) {
+    // A defined command runs by its SHA (EVALSHA), so the script text is not sent with every call.
+    redis.defineCommand(RATE_HIT_COMMAND, { numberOfKeys: 1, lua: HIT_SCRIPT });
+    this.#redis = redis as Redis & RateHitCommand;
+  }
 
   async hit(key: string, windowMs: number): Promise<{ count: number; resetInMs: number }> {
-    const [count, ttl] = (await this.redis.eval(
-      HIT_SCRIPT,
-      1,
-      `${this.prefix}:rl:${key}`,
-      String(windowMs),
-    )) as [number, number];
+    const [count, ttl] = await this.#redis.upcRateHit(`${this.prefix}:rl:${key}`, String(windowMs));
     return { count, resetInMs: ttl };
   }
 
   async peek(key: string): Promise<{ count: number; resetInMs: number }> {
     const [count, ttl] = await Promise.all([
-      this.redis.get(`${this.prefix}:rl:${key}`),
-      this.redis.pttl(`${this.prefix}:rl:${key}`),
+      this.#redis.get(`${this.prefix}:rl:${key}`),
+      this.#redis.pttl(`${this.prefix}:rl:${key}`),
     ]);
     return { count: Number(count ?? 0), resetInMs: Math.max(0, ttl) };
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.#redis.disconnect();
   }
 }
 
