@@ -58,14 +58,14 @@ async function refreshHealth() {
 }
 
 /** The day's worklist as last fetched; the modality filter works on it without another call. */
-let worklistDay = { date: '', items: [] };
+let worklistDay = { timeZone: '', items: [] };
 
 async function refreshWorklist() {
   const date = $('worklist-date').value;
   try {
     const result = await invoke('ris_get_worklist', date ? { date } : {});
     if (!date) $('worklist-date').value = result.date;
-    worklistDay = { date: result.date, timeZone: result.time_zone, items: result.worklist };
+    worklistDay = { timeZone: result.time_zone, items: result.worklist };
     showModalities(result.worklist);
     showWorklist();
     $('worklist-panel').hidden = false;
