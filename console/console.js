@@ -58,20 +58,34 @@ async function refreshHealth() {
 }
 
 /** The day's worklist as last fetched; the modality filter works on it without another call. */
-let worklistDay = { timeZone: '', items: [] };
+let worklistDay = { timeZone: '', items: [], nextOpenDate: undefined };
 
 async function refreshWorklist() {
   const date = $('worklist-date').value;
   try {
     const result = await invoke('ris_get_worklist', date ? { date } : {});
     if (!date) $('worklist-date').value = result.date;
-    worklistDay = { timeZone: result.time_zone, items: result.worklist };
+    worklistDay = { timeZone: result.time_zone, items: result.worklist, nextOpenDate: result.next_open_date };
+    showClosed(result);
     showModalities(result.worklist);
     showWorklist();
     $('worklist-panel').hidden = false;
   } catch (error) {
     $('worklist-panel').hidden = error.code === 'FORBIDDEN';
     $('worklist-count').textContent = error.message;
+  }
+}
+
+/** A closed day says so and offers the next open day, instead of an empty table. */
+function showClosed(result) {
+  $('worklist-closed').hidden = result.open;
+  $('worklist-closed-note').textContent = result.open ? '' : result.note;
+  const next = $('worklist-next-open');
+  next.hidden = result.open || !result.next_open_date;
+  if (result.next_open_date) {
+    const day = new Date(`${result.next_open_date}T12:00:00Z`);
+    const weekday = day.toLocaleDateString('en-ZA', { weekday: 'long', timeZone: 'UTC' });
+    next.textContent = `Show ${weekday} ${result.next_open_date}`;
   }
 }
 
@@ -199,6 +213,11 @@ $('signout').addEventListener('click', () => {
 });
 
 $('worklist-date').addEventListener('change', refreshWorklist);
+$('worklist-next-open').addEventListener('click', () => {
+  if (!worklistDay.nextOpenDate) return;
+  $('worklist-date').value = worklistDay.nextOpenDate;
+  refreshWorklist();
+});
 $('worklist-modality').addEventListener('change', showWorklist);
 
 showUser();

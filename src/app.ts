@@ -11,6 +11,7 @@ import type { Config } from './config.js';
 import { AdapterManager } from './core/adapter.js';
 import type { ReadCache } from './core/cache.js';
 import type { ToolCaching } from './core/cached-tools.js';
+import { type Clock, clockFor } from './core/clock.js';
 import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
@@ -53,6 +54,8 @@ import { VERSION } from './version.js';
 
 export interface AppParts {
   config: Config;
+  /** The product clock: every calendar decision reads it (the machine's, unless chosen). */
+  clock: Clock;
   metrics: Metrics;
   redactor: RoleRedactor;
   policy: Policy;
@@ -81,6 +84,8 @@ export interface BuildOptions {
   database?: Database;
   /** Where logs go (default stdout). `upc-mcp stdio` sends them to stderr: stdout carries the protocol. */
   logStream?: NodeJS.WritableStream;
+  /** The product clock (default: the machine's, or UPC_CLOCK_START); tests set the day they need. */
+  clock?: Clock;
 }
 
 /**
@@ -89,6 +94,7 @@ export interface BuildOptions {
  */
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   const startedAt = new Date();
+  const clock = options.clock ?? clockFor(config.UPC_CLOCK_START);
   const app = Fastify({
     logger: withStream(loggerOptions(config), options.logStream),
     genReqId: requestIdFor,
@@ -136,12 +142,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const orthanc = orthancFromConfig(config, metrics);
   manager.add(pacsAdapter(orthanc, pacsTools(orthanc, caching(config.PACS_CACHE_TTL_MS))));
   // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
-  manager.add(risAdapter(database, { caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }));
+  manager.add(risAdapter(database, { clock, caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }));
   scope.addSource(risScopeSource(database));
-  scope.addSource(assignmentScopeSource(securityDb(database.db)));
+  scope.addSource(assignmentScopeSource(securityDb(database.db), clock));
   manager.add(
     adminAdapter([
-      ...assignmentTools(securityDb(database.db)),
+      ...assignmentTools(securityDb(database.db), clock),
       ...adminTools({
         version: VERSION,
         startedAt,
@@ -174,7 +180,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       rateLimiter,
       redactor: redactor.redact,
       scope,
-      confirmations: new ConfirmationGate(database.db, secret),
+      confirmations: new ConfirmationGate(database.db, secret, clock),
       idempotency: new IdempotencyStore(database.db),
       audit: auditWriter,
       // PostgreSQL down or slow → UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT rather than INTERNAL.
@@ -202,6 +208,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // --- end MCP door ---
   app.decorate('parts', {
     config,
+    clock,
     metrics,
     redactor,
     policy,

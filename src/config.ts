@@ -108,6 +108,15 @@ export const configSchema = z.object({
   MCP_CONFORMANCE_FIXTURES: booleanFlag,
   UPC_INSECURE_NO_AUTH: booleanFlag,
   UPC_TOKEN: optionalString,
+  // The product clock starts here instead of now (training, demos, process tests); refused in production.
+  UPC_CLOCK_START: optionalString.pipe(
+    z.iso
+      .datetime({
+        offset: true,
+        message: 'must be an ISO 8601 time with its offset, e.g. 2026-11-30T08:00:00+02:00',
+      })
+      .optional(),
+  ),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -149,6 +158,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     productionProblems.push(
       'UPC_INSECURE_NO_AUTH: running without authentication is refused when NODE_ENV=production',
     );
+  }
+  if (config.NODE_ENV === 'production' && config.UPC_CLOCK_START) {
+    productionProblems.push('UPC_CLOCK_START: a chosen clock is refused when NODE_ENV=production');
   }
   if (productionProblems.length > 0) throw new ConfigError(productionProblems);
   return config;

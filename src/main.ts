@@ -108,7 +108,11 @@ function readConfig(): Config | undefined {
 async function serve(config: Config): Promise<number> {
   const app = await buildApp(config);
   if (demoDataOnStart(config)) {
-    const credentials = await seedDemoDatabase(app.parts.database, config, { pacsPatients: 0, seed: 2026 });
+    const credentials = await seedDemoDatabase(app.parts.database, config, {
+      pacsPatients: 0,
+      seed: 2026,
+      clock: app.parts.clock,
+    });
     printDemoCredentials(credentials, config);
   }
   let stopping = false;

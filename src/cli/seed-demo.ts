@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { type Clock, clockFor } from '../core/clock.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
@@ -12,6 +13,8 @@ import { dim, fail, ok } from './output.js';
 export interface SeedDemoOptions {
   pacsPatients: number;
   seed: number;
+  /** The product clock: the demo week is planned from its today (the nearest open days). */
+  clock: Clock;
 }
 
 /** Demo data loads on start when asked (DEMO_DATA=1) or by default on the embedded development database. */
@@ -21,7 +24,7 @@ export function demoDataOnStart(config: Config): boolean {
 }
 
 /** The PACS demo's studies as RIS rows, so both systems hold the same patients and accession numbers. */
-export function pacsStudiesForRis(options: SeedDemoOptions): DemoStudy[] {
+export function pacsStudiesForRis(options: Pick<SeedDemoOptions, 'seed' | 'pacsPatients'>): DemoStudy[] {
   if (options.pacsPatients === 0) return [];
   const plan = pacsDemoPlan({ seed: options.seed, patients: options.pacsPatients });
   return plan.patients.flatMap((patient) =>
@@ -54,6 +57,7 @@ export async function seedDemoDatabase(
   // RIS: physicians, patients, orders and a week of appointments from today (deterministic per seed).
   const ris = await seedRisDemo(risDb(database), {
     seed: options.seed,
+    now: options.clock.now(),
     ...(studies.length > 0 ? { studies } : {}),
   });
   print(
@@ -79,7 +83,7 @@ export function printDemoCredentials(credentials: DemoCredential[], config: Conf
 }
 
 /** `upc-mcp seed-demo`: synthetic demo data in the configured backends. Refused in production. */
-export async function seedDemo(config: Config, options: SeedDemoOptions): Promise<number> {
+export async function seedDemo(config: Config, options: Omit<SeedDemoOptions, 'clock'>): Promise<number> {
   if (!Number.isInteger(options.pacsPatients) || options.pacsPatients < 0 || options.pacsPatients > 100_000) {
     console.error(fail('--pacs must be a whole number of patients between 0 and 100000'));
     return 2;
@@ -98,7 +102,10 @@ export async function seedDemo(config: Config, options: SeedDemoOptions): Promis
   const database = await openDatabase({ ...config, DATABASE_STATEMENT_TIMEOUT_MS: 0 });
   try {
     await migrate(database);
-    const credentials = await seedDemoDatabase(database, config, options);
+    const credentials = await seedDemoDatabase(database, config, {
+      ...options,
+      clock: clockFor(config.UPC_CLOCK_START),
+    });
     printDemoCredentials(credentials, config);
     if (credentials.length === 0) console.log(ok('demo users already exist'));
   } finally {

@@ -1,5 +1,6 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Generated, Kysely } from 'kysely';
+import type { Clock } from './clock.js';
 import type { Principal } from './context.js';
 import { ToolError } from './errors.js';
 import { sha256Hex, stableStringify } from './stable-json.js';
@@ -32,9 +33,11 @@ interface TokenClaims {
 export class ConfirmationGate {
   readonly #db: Kysely<ConfirmationTables>;
   readonly #key: Buffer;
+  readonly #clock: Clock;
 
   // biome-ignore lint/suspicious/noExplicitAny: narrowed to this gate's one table below
-  constructor(db: Kysely<any>, secret: string) {
+  constructor(db: Kysely<any>, secret: string, clock: Clock) {
+    this.#clock = clock;
     this.#db = db.withTables<ConfirmationTables>();
     this.#key = Buffer.from(`confirmation:${secret}`);
   }
@@ -44,7 +47,7 @@ export class ConfirmationGate {
       s: principal.subject,
       t: tool,
       h: sha256Hex(stableStringify(parameters)),
-      e: Date.now() + TOKEN_TTL_MS,
+      e: this.#clock.now().getTime() + TOKEN_TTL_MS,
       n: randomUUID(),
     };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
@@ -57,7 +60,7 @@ export class ConfirmationGate {
     if (!claims || claims.s !== principal.subject || claims.t !== tool) {
       throw invalid('The confirmation token is not valid for this caller and tool.');
     }
-    if (claims.e < Date.now())
+    if (claims.e < this.#clock.now().getTime())
       throw invalid('The confirmation token has expired; ask for confirmation again.');
     if (claims.h !== sha256Hex(stableStringify(parameters))) {
       throw invalid('The parameters differ from the ones that were confirmed; ask for confirmation again.');

@@ -57,6 +57,13 @@ export class ToolError extends Error {
   }
 }
 
+/** INVALID_PARAMETERS for one field found wrong after schema validation, in the pipeline's shape. */
+export function invalidField(field: string, message: string): ToolError {
+  return new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${field}: ${message}`, {
+    fields: [{ field, message, code: 'custom' }],
+  });
+}
+
 export function isToolError(error: unknown): error is ToolError {
   return error instanceof ToolError;
 }

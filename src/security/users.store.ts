@@ -170,12 +170,16 @@ export async function assignPatient(
     .execute();
 }
 
-export async function activeAssignments(db: Kysely<SecurityTables>, subject: string): Promise<string[]> {
+export async function activeAssignments(
+  db: Kysely<SecurityTables>,
+  subject: string,
+  now: Date,
+): Promise<string[]> {
   const rows = await db
     .selectFrom('security.patient_assignments')
     .select('patient_id')
     .where('subject', '=', subject)
-    .where('expires_at', '>', new Date())
+    .where('expires_at', '>', now)
     .execute();
   return rows.map((r) => r.patient_id);
 }

@@ -1,13 +1,16 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { seedRisDemo } from '../../src/modules/ris/ris.demo.js';
+import { addDays } from '../../src/modules/ris/ris.time.js';
 import { hashPassword } from '../../src/security/passwords.js';
 import { insertUser, securityDb } from '../../src/security/users.store.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { nextWeekday, practiceTime, testToday } from '../harness/clock.js';
+import { requireFile } from '../harness/requirements.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -15,11 +18,14 @@ let t: TestApp;
 let base: string;
 let browser: Browser;
 const profile = mkdtempSync(path.join(os.tmpdir(), 'upc-chromium-'));
+// The demo week starts on the first Sunday from the suite's day: a closed day, then Monday to Saturday.
+const sunday = nextWeekday(7, testToday());
+const monday = addDays(sunday, 1);
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error('Chromium is missing: apt-get install chromium (.ci/run does)');
+  requireFile(CHROMIUM, 'chromium');
   t = await startTestApp();
-  await seedRisDemo(risDb(t.app.parts.database), { seed: 7 });
+  await seedRisDemo(risDb(t.app.parts.database), { seed: 7, now: practiceTime(sunday, '06:00') });
   const users = securityDb(t.app.parts.database.db);
   await insertUser(users, {
     username: 'thandeka',
@@ -62,6 +68,7 @@ async function signIn(username: string, password: string) {
 }
 
 it('shows system health, and a receptionist sees the worklist without clinical text or the audit log', async () => {
+  t.clock.set(practiceTime(monday, '10:00'));
   const page = await signIn('thandeka', 'reception desk password');
   await page.locator('#modules li').first().waitFor();
   expect(await page.locator('#overall').textContent()).toBe('degraded');
@@ -71,6 +78,8 @@ it('shows system health, and a receptionist sees the worklist without clinical t
   expect(await page.locator('#signin').isHidden()).toBe(true);
   expect(await page.locator('#signout').isVisible()).toBe(true);
   expect(await page.locator('#worklist tr').count()).toBeGreaterThan(0);
+  expect(await page.locator('#worklist-date').inputValue()).toBe(monday);
+  expect(await page.locator('#worklist-closed').isHidden()).toBe(true);
   expect(await page.locator('#worklist-count').textContent()).toMatch(
     /appointments \(Africa\/Johannesburg\)/,
   );
@@ -92,6 +101,28 @@ it('shows system health, and a receptionist sees the worklist without clinical t
   // UPC_SCREENSHOT_DIR keeps the screenshot for a person to look at.
   await page.screenshot({
     path: path.join(process.env.UPC_SCREENSHOT_DIR ?? profile, 'console-receptionist.png'),
+    fullPage: true,
+  });
+  await page.close();
+});
+
+it('on a closed day the worklist says the practice is closed and offers the next open day', async () => {
+  t.clock.set(practiceTime(sunday, '10:00'));
+  const page = await signIn('thandeka', 'reception desk password');
+  await page.locator('#worklist-closed').waitFor();
+  expect(await page.locator('#worklist-date').inputValue()).toBe(sunday);
+  expect(await page.locator('#worklist tr').count()).toBe(0);
+  expect(await page.locator('#worklist-closed-note').textContent()).toBe(
+    `${sunday} is a Sunday: the practice is closed. Next open day: Monday ${monday}.`,
+  );
+  const next = page.locator('#worklist-next-open');
+  expect(await next.textContent()).toBe(`Show Monday ${monday}`);
+  await next.click();
+  await page.locator('#worklist tr').first().waitFor();
+  expect(await page.locator('#worklist-date').inputValue()).toBe(monday);
+  expect(await page.locator('#worklist-closed').isHidden()).toBe(true);
+  await page.screenshot({
+    path: path.join(process.env.UPC_SCREENSHOT_DIR ?? profile, 'console-closed-day.png'),
     fullPage: true,
   });
   await page.close();

@@ -2,8 +2,10 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { type Config, type ConfigInput, testConfig } from '../../src/config.js';
+import type { SettableClock } from '../../src/core/clock.js';
 import type { Role } from '../../src/core/context.js';
 import { issueToken, tokenSettings } from '../../src/security/tokens.js';
+import { testClock } from './clock.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
 
 export const TEST_JWT_SECRET = 'test-secret-test-secret-test-secret-0123456789';
@@ -12,6 +14,8 @@ export interface TestApp {
   app: FastifyInstance;
   config: Config;
   database: TestDatabase;
+  /** The product clock, frozen at the suite's chosen time until the test moves it. */
+  clock: SettableClock;
   /** A bearer token for a caller with these rights, in one line. */
   tokenFor(
     role: Role,
@@ -27,7 +31,11 @@ export interface TestApp {
 }
 
 /** A complete server on its own throwaway PostgreSQL database, not listening (use inject or listen(0)). */
-export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp> {
+export async function startTestApp(
+  overrides: ConfigInput = {},
+  options: { clock?: SettableClock } = {},
+): Promise<TestApp> {
+  const clock = options.clock ?? testClock();
   const database = await createTestDatabase(inject('pgAdminUrl'));
   const config = testConfig({
     DATABASE_URL: database.url,
@@ -41,7 +49,7 @@ export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp
   });
   let app: FastifyInstance;
   try {
-    app = await buildApp(config);
+    app = await buildApp(config, { clock });
   } catch (error) {
     await database.drop();
     throw error;
@@ -58,6 +66,7 @@ export async function startTestApp(overrides: ConfigInput = {}): Promise<TestApp
     app,
     config,
     database,
+    clock,
     tokenFor,
     async invoke(tool, parameters = {}, as = 'admin') {
       const headers: Record<string, string> = {};

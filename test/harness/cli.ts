@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { testNow } from './clock.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -9,7 +10,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `upc-mcp <args>` from source with exactly the given environment (plus PATH and HOME). */
+/**
+ * Runs `upc-mcp <args>` from source with exactly the given environment (plus PATH and HOME, and the product
+ * clock at the suite's chosen time: pass `UPC_CLOCK_START: ''` for the machine's clock).
+ */
 export function runCli(
   args: string[],
   env: Record<string, string> = {},
@@ -39,7 +43,13 @@ export function runCli(
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      LOG_LEVEL: 'warn',
+      UPC_CLOCK_START: testNow().toISOString(),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }

@@ -19,6 +19,7 @@ import {
   iterateInstances,
   type PracticePlan,
 } from '../../src/dicom/synthetic.js';
+import { requireFile } from './requirements.js';
 
 export const ORTHANC_BINARY = process.env.ORTHANC_BINARY ?? '/usr/sbin/Orthanc';
 export const DICOMWEB_PLUGIN = '/usr/share/orthanc/plugins/libOrthancDicomWeb.so';
@@ -141,6 +142,8 @@ class LogTail {
 }
 
 function spawnOrthanc(configPath: string, cwd: string, logs: LogTail): ChildProcess {
+  requireFile(ORTHANC_BINARY, 'orthanc');
+  requireFile(DICOMWEB_PLUGIN, 'orthanc-dicomweb', { executable: false });
   const [command, args] = SETPRIV
     ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ORTHANC_BINARY, configPath]]
     : [ORTHANC_BINARY, [configPath]];

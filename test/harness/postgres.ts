@@ -117,7 +117,8 @@ function findPostgresBin(): string {
   const version = versions[0];
   if (!version)
     throw new Error(
-      'No PostgreSQL server at 127.0.0.1:5432 and no binaries in /usr/lib/postgresql to start one',
+      'No PostgreSQL server at 127.0.0.1:5432 and no binaries in /usr/lib/postgresql to start one: ' +
+        'apt-get install postgresql (.ci/run installs it), or set TEST_DATABASE_ADMIN_URL',
     );
   return path.join(root, version, 'bin');
 }

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './postgres.js';
+import { requireProgram } from './requirements.js';
 
 export const runFile = promisify(execFile);
 
@@ -28,7 +29,7 @@ export async function startPrometheus(targets: string[], rulesFile?: string): Pr
   ].join('\n');
   writeFileSync(path.join(dir, 'prometheus.yml'), config);
   const child: ChildProcess = spawn(
-    'prometheus',
+    requireProgram('prometheus', 'prometheus'),
     [
       `--config.file=${path.join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${path.join(dir, 'data')}`,

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './postgres.js';
+import { requireFile } from './requirements.js';
 
 export const REDIS_BINARY = process.env.REDIS_BINARY ?? '/usr/bin/redis-server';
 
@@ -22,6 +23,7 @@ export interface RedisHandle {
 export async function startRedis(): Promise<RedisHandle> {
   const port = await freePort();
   let child: ChildProcess | undefined;
+  requireFile(REDIS_BINARY, 'redis-server');
   const start = async () => {
     child = spawn(
       REDIS_BINARY,

@@ -3,10 +3,9 @@ import type { LightMyRequestResponse } from 'fastify';
 import type { Role } from '../../src/core/context.js';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { luhnCheckDigit } from '../../src/modules/ris/ris.rules.js';
-import { addDays, isoWeekdayOf, localParts } from '../../src/modules/ris/ris.time.js';
 import type { TestApp } from './app.js';
 
-export const TZ = 'Africa/Johannesburg';
+export { nextMonday, TZ } from './clock.js';
 
 export type Caller = Role | { role: Role; subject?: string; patients?: string[] };
 
@@ -183,11 +182,4 @@ export async function createOrder(
   );
   if (!res.ok) throw new Error(`order failed: ${JSON.stringify(res.error)}`);
   return res.result.order.accession_number as string;
-}
-
-/** The next Monday (practice time) at least `minDaysAhead` days away, YYYY-MM-DD. */
-export function nextMonday(minDaysAhead = 7): string {
-  let day = addDays(localParts(new Date(), TZ).date, minDaysAhead);
-  while (isoWeekdayOf(day) !== 1) day = addDays(day, 1);
-  return day;
 }

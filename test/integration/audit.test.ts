@@ -10,6 +10,7 @@ import { auditDb } from '../../src/audit/audit.store.js';
 import { verifyChain } from '../../src/audit/audit.verify.js';
 import { defineTool } from '../../src/core/tool.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { waitUntil } from '../harness/wait.js';
 
 let t: TestApp;
 
@@ -268,9 +269,11 @@ describe('fail closed and archive', () => {
     } finally {
       await asOwner((c) => c.query('ALTER TABLE audit.events_offline RENAME TO events'));
     }
-    await new Promise((r) => setTimeout(r, 2_100)); // the fail-closed window
-    expect((await t.invoke('test_read_patient', { patient_id: 'UPC000002' }, 'radiologist')).statusCode).toBe(
-      200,
+    // Once the audit store is back, PHI tools answer again by themselves (after the fail-closed window).
+    await waitUntil(
+      async () =>
+        (await t.invoke('test_read_patient', { patient_id: 'UPC000002' }, 'radiologist')).statusCode === 200,
+      { what: 'PHI tools to answer again', timeoutMs: 15_000, intervalMs: 100 },
     );
   });
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { runCli, spawnCli } from '../harness/cli.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
+import { waitUntil } from '../harness/wait.js';
 
 const SECRET = 'cli-test-secret-cli-test-secret-0123456789';
 
@@ -60,7 +61,7 @@ describe('upc-mcp CLI', { timeout: 120_000 }, () => {
     const server = spawnCli(['serve'], { ...env, PORT: String(port) });
     const base = `http://127.0.0.1:${port}`;
     try {
-      await waitFor(async () => (await fetch(`${base}/ready`)).ok);
+      await waitUntil(async () => (await fetch(`${base}/ready`)).ok, { what: 'the server to be ready' });
       const response = await fetch(`${base}/mcp/v1/invoke`, {
         method: 'POST',
         headers: { authorization: `Bearer ${jwt}`, 'content-type': 'application/json' },
@@ -103,16 +104,3 @@ describe('upc-mcp CLI', { timeout: 120_000 }, () => {
     expect(result.stdout).toMatch(/fix: start Orthanc/);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if (await check()) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('timed out waiting for the server');
-}

@@ -110,11 +110,11 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     const admin = await client(url, era, { token: await t.tokenFor('admin') });
     const before = state.cancelled;
     const abort = new AbortController();
+    // Cancel as soon as the handler shows it is running (its first progress step), not after a guessed delay.
     const call = admin.callTool(
       { name: 'test_count_slowly', arguments: { to: 200 } },
-      { signal: abort.signal },
+      { signal: abort.signal, onprogress: () => abort.abort() },
     );
-    setTimeout(() => abort.abort(), 150);
     await expect(call).rejects.toThrow();
     await expect.poll(() => state.cancelled, { timeout: 3000 }).toBe(before + 1);
   });

@@ -9,6 +9,7 @@ import { pacsDemoPlan, seedPacsDemo } from '../../src/modules/pacs/pacs.demo.js'
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { seedRisDemo } from '../../src/modules/ris/ris.demo.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { testToday } from '../harness/clock.js';
 import { connectMcp } from '../harness/mcp.js';
 import { type OrthancHandle, startOrthanc } from '../harness/orthanc.js';
 
@@ -44,7 +45,11 @@ beforeAll(async () => {
     ORTHANC_TIMEOUT_MS: '3000',
   });
   await seedPacsDemo(t.config, { patients: DEMO.pacsPatients, seed: DEMO.seed, print: () => {} });
-  await seedRisDemo(risDb(t.app.parts.database), { seed: DEMO.seed, studies: pacsStudiesForRis(DEMO) });
+  await seedRisDemo(risDb(t.app.parts.database), {
+    seed: DEMO.seed,
+    studies: pacsStudiesForRis(DEMO),
+    now: t.clock.now(),
+  });
   const address = await t.app.listen({ host: '127.0.0.1', port: 0 });
   url = `${address}/mcp`;
 });
@@ -102,6 +107,7 @@ describe('study:// and worklist://today', () => {
     });
     expect(read.series.length).toBeGreaterThan(0);
     const worklist = await readJson(radiologist, 'worklist://today');
+    expect(worklist.date).toBe(testToday());
     expect(worklist.count).toBe(worklist.worklist.length);
     const listed = (await radiologist.listResources()).resources.map((r) => r.uri);
     expect(listed).toContain('worklist://today');

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { REPO_ROOT } from '../harness/cli.js';
 import { runFile, startPrometheus } from '../harness/prometheus.js';
+import { requireProgram } from '../harness/requirements.js';
 
 const ALERTS = `${REPO_ROOT}deploy/prometheus/alerts.yaml`;
 const DASHBOARD = `${REPO_ROOT}deploy/grafana/mcp-dashboard.json`;
@@ -28,7 +29,7 @@ function metricNames(exprs: string[]): Set<string> {
 
 describe('alerts and dashboard', () => {
   it('promtool accepts the alert rules', async () => {
-    const { stdout } = await runFile('promtool', ['check', 'rules', ALERTS]);
+    const { stdout } = await runFile(requireProgram('promtool', 'prometheus'), ['check', 'rules', ALERTS]);
     expect(stdout).toMatch(/SUCCESS: \d+ rules found/);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/core/tool.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { testNow } from '../harness/clock.js';
 
 let t: TestApp;
 let handlerRuns = 0;
@@ -79,6 +80,27 @@ describe('confirmation (two-step token)', () => {
     const replayed = await call('test_send_study', params, { confirmation_token: token });
     expect(replayed.statusCode).toBe(409);
     expect(replayed.json().error.message).toMatch(/already used/);
+  });
+
+  it('a token expires five minutes after it was issued, by the product clock', async () => {
+    const token = (await call('test_send_study', params, {})).json().error.details.confirmation_token;
+    t.clock.advance(5 * 60_000 + 1_000);
+    try {
+      const late = await call('test_send_study', params, { confirmation_token: token });
+      expect(late.statusCode).toBe(409);
+      expect(late.json().error.message).toBe(
+        'The confirmation token has expired; ask for confirmation again.',
+      );
+    } finally {
+      t.clock.set(testNow());
+    }
+    const fresh = (await call('test_send_study', params, {})).json().error.details.confirmation_token;
+    t.clock.advance(4 * 60_000);
+    try {
+      expect((await call('test_send_study', params, { confirmation_token: fresh })).statusCode).toBe(200);
+    } finally {
+      t.clock.set(testNow());
+    }
   });
 
   it('binds the token to the exact parameters and to the caller', async () => {

@@ -1,9 +1,11 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
 import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
-import { addDays, localParts } from '../../src/modules/ris/ris.time.js';
+import { addDays } from '../../src/modules/ris/ris.time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { practiceTime, testNow, testToday } from '../harness/clock.js';
 import {
   call,
   callConfirmed,
@@ -12,8 +14,8 @@ import {
   createRoomSet,
   nextMonday,
   registerPatient,
-  TZ,
 } from '../harness/ris.js';
+import { waitUntil } from '../harness/wait.js';
 
 let t: TestApp;
 let practice: string;
@@ -34,6 +36,13 @@ async function orders(
   const list: string[] = [];
   for (let i = 0; i < count; i++) list.push(await createOrder(t, patient, procedureCode, practice, priority));
   return list;
+}
+
+async function sessionsWaitingOnLocks(): Promise<number> {
+  const { rows } = await sql<{ waiting: number }>`
+    SELECT count(*)::int AS waiting FROM pg_stat_activity
+    WHERE datname = current_database() AND wait_event_type = 'Lock'`.execute(risDb(t.app.parts.database));
+  return rows[0]?.waiting ?? 0;
 }
 
 const roomRow = (name: string) =>
@@ -175,24 +184,42 @@ describe('slot search', () => {
       weekdays: [1, 2, 3, 4, 5, 6, 7],
       durationMinutes: 15,
     });
-    const [stat] = await orders(set.procedureCode, 1, 'stat');
-    const now = localParts(new Date(), TZ);
+    const today = testToday();
+    const [stat, late] = await orders(set.procedureCode, 2, 'stat');
+    t.clock.set(practiceTime(today, '10:02'));
     const res = await schedule({ accession_number: stat });
-    if (now.minutes > 23 * 60 + 30) {
-      // Too close to midnight for a same-day slot: the answer says so.
-      expect(res.error.error_code).toBe('CONFLICT');
-    } else {
-      const start = new Date(res.result.appointment.scheduled_start);
-      expect(localParts(start, TZ).date).toBe(now.date);
-      expect(start.getTime() - Date.now()).toBeLessThan(6 * 60_000);
-      expect(start.getUTCMinutes() % 5).toBe(0);
-    }
+    expect(res.result.appointment.scheduled_start).toBe(`${today}T10:05:00+02:00`);
+    // Too close to midnight for a same-day slot: the answer says so instead of booking tomorrow.
+    t.clock.set(practiceTime(today, '23:50'));
+    const tooLate = await schedule({ accession_number: late });
+    expect(tooLate.error.error_code).toBe('CONFLICT');
+    t.clock.set(testNow());
+
     const [urgent] = await orders(set.procedureCode, 1, 'urgent');
-    const far = await schedule({ accession_number: urgent, start_time: `${addDays(now.date, 10)}T10:00` });
+    const far = await schedule({ accession_number: urgent, start_time: `${addDays(today, 10)}T10:00` });
     expect(far.error).toMatchObject({ error_code: 'INVALID_PARAMETERS' });
-    expect(far.error.message).toMatch(
-      /start_time: must be on or before \d{4}-\d{2}-\d{2} \(urgent orders are booked within 2 days\)/,
+    expect(far.error.message).toBe(
+      `Invalid parameters: start_time: must be on or before ${addDays(today, 2)} (urgent orders are booked within 2 days)`,
     );
+  });
+
+  it('"in the past" and "the earliest free slot" are decided by the product clock', async () => {
+    const set = await createRoomSet(t, { rooms: 1, opens: '08:00', closes: '12:00' });
+    const day = nextMonday();
+    const [a, b] = await orders(set.procedureCode, 2);
+    t.clock.set(practiceTime(day, '10:10'));
+    try {
+      const past = await schedule({ accession_number: a, start_time: `${day}T09:00` });
+      expect(past.error.details.fields[0]).toMatchObject({ field: 'start_time' });
+      const earliest = await schedule({ accession_number: a });
+      expect(earliest.result.appointment.scheduled_start).toBe(`${day}T10:15:00+02:00`);
+      // The same request a day earlier (the clock moved back) books that earlier day's first slot.
+      t.clock.set(practiceTime(addDays(day, -3), '07:00'));
+      const friday = await schedule({ accession_number: b });
+      expect(friday.result.appointment.scheduled_start).toBe(`${addDays(day, -3)}T08:00:00+02:00`);
+    } finally {
+      t.clock.set(testNow());
+    }
   });
 });
 
@@ -259,7 +286,10 @@ describe('no double booking under concurrency', () => {
         return r;
       },
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // The booking is queued behind the room lock: PostgreSQL shows its session waiting on a lock.
+    await waitUntil(async () => (await sessionsWaitingOnLocks()) > 0, {
+      what: 'the booking to wait on the lock',
+    });
     const queued = !settled; // waiting behind the room lock instead of taking the free 09:00
     release();
     await other;

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { localParts } from '../../src/modules/ris/ris.time.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../src/modules/ris/ris.time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { practiceTime, testNow, testToday } from '../harness/clock.js';
 import {
   type Caller,
   call,
@@ -19,6 +20,7 @@ beforeAll(async () => {
   t = await startTestApp();
 });
 afterAll(() => t.close());
+afterEach(() => t.clock.set(testNow()));
 
 const fieldsOf = (res: { error: { details: { fields: { field: string; message: string }[] } } }) =>
   res.error.details.fields.map((f) => f.field);
@@ -44,6 +46,19 @@ describe('validation errors name the field', () => {
     expect(res.error.error_code).toBe('INVALID_PARAMETERS');
     expect(fieldsOf(res)).toEqual([field]);
     expect(res.error.message).toMatch(message);
+  });
+
+  it('"in the future" for a birth date is decided by the product clock', async () => {
+    const tomorrow = addDays(testToday(), 1);
+    const baby = { ...valid, birth_date: tomorrow };
+    const early = await call(t, 'ris_register_patient', baby, 'receptionist');
+    expect(early.error).toMatchObject({
+      error_code: 'INVALID_PARAMETERS',
+      message: 'Invalid parameters: birth_date: must not be in the future',
+    });
+    t.clock.set(practiceTime(tomorrow, '00:05'));
+    const born = await call(t, 'ris_register_patient', baby, 'receptionist');
+    expect(born.status, JSON.stringify(born.error)).toBe(200);
   });
 
   it('accepts a valid SA ID, and a second registration of it is CONFLICT naming the existing patient', async () => {
@@ -331,7 +346,7 @@ describe('worklist', () => {
       { accession_number: urgentOrder },
       'receptionist',
     );
-    const today = localParts(new Date(), TZ).date;
+    const today = testToday();
     const todays = await call(t, 'ris_get_worklist', {}, 'radiographer');
     expect(todays.result.date).toBe(today);
     if (urgentBooked.result.appointment.scheduled_start.startsWith(today)) {
@@ -359,9 +374,9 @@ describe('worklist', () => {
       weekdays: [1, 2, 3, 4, 5, 6, 7],
     });
     const patient = await registerPatient(t);
-    const today = localParts(new Date(), TZ);
-    if (today.minutes > 22 * 60) return; // no room left today for three same-time bookings
-    const start = `${today.date}T${String(Math.floor(today.minutes / 60) + 1).padStart(2, '0')}:00`;
+    const today = testToday();
+    t.clock.set(practiceTime(today, '09:10'));
+    const start = `${today}T10:00`;
     const accs: Record<string, string> = {};
     for (const [i, priority] of (['routine', 'stat', 'urgent'] as const).entries()) {
       accs[priority] = await createOrder(t, patient, set.procedureCode, practiceNumber, priority);

@@ -12,6 +12,7 @@ import { DEFAULT_POLICY_FILE, Policy } from '../../src/security/policy.js';
 import { WITHHELD } from '../../src/security/redaction.js';
 import { insertUser, securityDb } from '../../src/security/users.store.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
+import { testNow } from '../harness/clock.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'upc-policy-'));
 const policyFile = path.join(dir, 'policy.json');
@@ -162,6 +163,15 @@ describe('patient scope', () => {
     expect(
       (await t.invoke('test_get_patient_record', { patient_id: 'UPC000888' }, { token })).statusCode,
     ).toBe(200);
+
+    // The assignment ends after its 7 days by the product clock, not the machine's.
+    t.clock.advance(7 * 86_400_000 + 60_000);
+    try {
+      const expired = await t.invoke('test_get_patient_record', { patient_id: 'UPC000888' }, { token });
+      expect(expired.json().error?.error_code).toBe('OUT_OF_SCOPE');
+    } finally {
+      t.clock.set(testNow());
+    }
   });
 });
 

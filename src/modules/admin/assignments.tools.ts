@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
+import type { Clock } from '../../core/clock.js';
 import type { PatientScopeSource } from '../../core/scope.js';
 import { defineTool } from '../../core/tool.js';
 import { activeAssignments, assignPatient, type SecurityTables } from '../../security/users.store.js';
 
 /** Assignments widen a referring doctor's scope to a patient until they expire (second opinions, cover). */
-export function assignmentScopeSource(db: Kysely<SecurityTables>): PatientScopeSource {
-  return { patientsFor: (principal) => activeAssignments(db, principal.subject) };
+export function assignmentScopeSource(db: Kysely<SecurityTables>, clock: Clock): PatientScopeSource {
+  return { patientsFor: (principal) => activeAssignments(db, principal.subject, clock.now()) };
 }
 
-export function assignmentTools(db: Kysely<SecurityTables>) {
+export function assignmentTools(db: Kysely<SecurityTables>, clock: Clock) {
   return [
     defineTool({
       name: 'admin_assign_patient',
@@ -28,7 +29,7 @@ export function assignmentTools(db: Kysely<SecurityTables>) {
       annotations: { readOnlyHint: false, idempotentHint: true, destructiveHint: false },
       phi: true,
       async handler(input, ctx) {
-        const expiresAt = new Date(Date.now() + input.days * 86_400_000);
+        const expiresAt = new Date(clock.now().getTime() + input.days * 86_400_000);
         await assignPatient(db, {
           subject: input.subject,
           patientId: input.patient_id,

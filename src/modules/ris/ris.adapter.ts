@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Adapter, HealthResult } from '../../core/adapter.js';
 import { type ToolCaching, withReadCache } from '../../core/cached-tools.js';
+import { type Clock, systemClock } from '../../core/clock.js';
 import { ToolError } from '../../core/errors.js';
 import type { PatientScopeSource } from '../../core/scope.js';
 import type { Database } from '../../db/database.js';
@@ -12,8 +13,8 @@ import { risTools } from './ris.tools.js';
 const DEFAULT_TIME_ZONE = 'Africa/Johannesburg';
 
 export interface RisOptions {
-  /** The clock; fixed in tests and benchmarks. */
-  now?: () => Date;
+  /** The product clock (default the machine's); tests and benchmarks set the day. */
+  clock?: Clock;
   /** Read cache for reference data (referring physicians); none: always read the database. */
   caching?: ToolCaching;
 }
@@ -28,7 +29,7 @@ export function risAdapter(database: Database, options: RisOptions = {}): Adapte
   let timeZone: Promise<string> | undefined;
   const deps: RisDeps = {
     db,
-    now: options.now ?? (() => new Date()),
+    now: () => (options.clock ?? systemClock).now(),
     timeZone() {
       timeZone ??= loadTimeZone(db).catch((error: unknown) => {
         timeZone = undefined; // retry next call instead of caching a failure

@@ -5,7 +5,7 @@
  * (the exclusion constraint on room and time); a writer that skipped the locks makes a booking lose a
  * race, and it then looks again.
  */
-import { ToolError } from '../../core/errors.js';
+import { invalidField, ToolError } from '../../core/errors.js';
 import { findFreeSlot, type Slot } from './ris.rules.js';
 import {
   type Actor,
@@ -197,9 +197,7 @@ function describe(slot: { start: Date }, timeZone: string): string {
 }
 
 function invalidStart(message: string): ToolError {
-  return new ToolError('INVALID_PARAMETERS', `Invalid parameters: start_time: ${message}`, {
-    fields: [{ field: 'start_time', message, code: 'custom' }],
-  });
+  return invalidField('start_time', message);
 }
 
 function noSlotError(order: Order, from: Date, until: Date, timeZone: string, room?: string): ToolError {

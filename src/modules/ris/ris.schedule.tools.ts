@@ -17,10 +17,17 @@ import {
   worklistInput,
   worklistOutput,
 } from './ris.schemas.js';
-import { type Appointment, getAppointment, transitionAppointment, worklist } from './ris.store.js';
+import {
+  type Appointment,
+  getAppointment,
+  openWeekdays,
+  transitionAppointment,
+  worklist,
+} from './ris.store.js';
 import type { StudyStatus } from './ris.tables.js';
 import {
   addDays,
+  isoWeekdayOf,
   localParts,
   localToInstant,
   minutesToClock,
@@ -186,9 +193,11 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
         await ctx.patientScope(),
       );
       ctx.touchPatients(...new Set(entries.map((e) => e.patientId)));
+      const opening = await openingOf(deps, date, input);
       return {
         date,
         time_zone: tz,
+        ...opening,
         worklist: entries.map((e) => worklistItemOut(e, tz)),
         count: entries.length,
       };
@@ -196,6 +205,38 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
   });
 
   return [schedule, reschedule, cancel, updateStatus, getWorklist];
+}
+
+const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+
+/** Whether the day is open for the filtered rooms; if not, the next open day and a sentence saying so. */
+async function openingOf(
+  deps: RisDeps,
+  date: string,
+  filter: { modality?: string | undefined; room?: string | undefined },
+): Promise<{ open: boolean; next_open_date?: string; note?: string }> {
+  const weekdays = await openWeekdays(deps.db, {
+    ...(filter.modality ? { modality: filter.modality } : {}),
+    ...(filter.room ? { room: filter.room } : {}),
+  });
+  if (weekdays.has(isoWeekdayOf(date))) return { open: true };
+  const what = filter.room
+    ? `${filter.room} is`
+    : filter.modality
+      ? `the ${filter.modality} rooms are`
+      : 'the practice is';
+  const closed = `${date} is a ${WEEKDAY_NAMES[isoWeekdayOf(date) - 1]}: ${what} closed.`;
+  for (let ahead = 1; ahead <= 7; ahead++) {
+    const next = addDays(date, ahead);
+    if (weekdays.has(isoWeekdayOf(next))) {
+      return {
+        open: false,
+        next_open_date: next,
+        note: `${closed} Next open day: ${WEEKDAY_NAMES[isoWeekdayOf(next) - 1]} ${next}.`,
+      };
+    }
+  }
+  return { open: false, note: `${closed} No room has opening hours on any day of the week.` };
 }
 
 async function changeStatus(

@@ -163,9 +163,6 @@ export const registerPatientInput = z
       .optional(),
   })
   .superRefine((input, ctx) => {
-    if (new Date(input.birth_date) > new Date()) {
-      ctx.addIssue({ code: 'custom', path: ['birth_date'], message: 'must not be in the future' });
-    }
     if ((input.medical_aid_scheme === undefined) !== (input.medical_aid_number === undefined)) {
       const path = input.medical_aid_scheme === undefined ? 'medical_aid_scheme' : 'medical_aid_number';
       ctx.addIssue({
@@ -292,6 +289,13 @@ export const worklistInput = z.object({
 export const worklistOutput = z.object({
   date: isoDate,
   time_zone: z.string(),
+  open: z
+    .boolean()
+    .describe('Whether any room (of the filtered modality or room) has opening hours that day'),
+  next_open_date: isoDate
+    .optional()
+    .describe('On a closed day: the next day a room is open (within a week), to offer instead'),
+  note: z.string().optional().describe('On a closed day: a sentence for a person saying so'),
   worklist: z.array(worklistItemSchema),
   count: z.number().int(),
 });

@@ -951,6 +951,23 @@ export async function listProcedures(db: RisDb): Promise<Procedure[]> {
   }));
 }
 
+/** ISO weekdays (1 = Monday) on which some active room (of a modality, or one room) has opening hours. */
+export async function openWeekdays(
+  db: RisDb,
+  filter: { modality?: string; room?: string },
+): Promise<Set<number>> {
+  let query = db
+    .selectFrom('ris.room_hours as h')
+    .innerJoin('ris.rooms as r', 'r.room_id', 'h.room_id')
+    .select('h.iso_weekday')
+    .distinct()
+    .where('r.active', '=', true);
+  if (filter.modality) query = query.where('r.modality', '=', filter.modality);
+  if (filter.room) query = query.where(sql`upper(r.room)`, '=', filter.room.toUpperCase());
+  const rows = await query.execute();
+  return new Set(rows.map((r) => r.iso_weekday));
+}
+
 /** Every active room with its hours (all modalities), in name order. */
 export async function listRooms(db: RisDb): Promise<(RoomSchedule & { modality: string })[]> {
   const rooms = await db

@@ -2,7 +2,7 @@
 
 import { z } from 'zod';
 import { READ_ONLY, WRITE } from '../../core/annotations.js';
-import { ToolError } from '../../core/errors.js';
+import { invalidField, ToolError } from '../../core/errors.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
 import { actorOf, orderInScope, patientInScope, type RisDeps } from './ris.access.js';
@@ -34,6 +34,7 @@ import {
   sqlState,
   statusHistory,
 } from './ris.store.js';
+import { localParts } from './ris.time.js';
 
 export function risTools(deps: RisDeps): AnyTool[] {
   return [...recordTools(deps), ...scheduleTools(deps)];
@@ -134,6 +135,8 @@ function recordTools(deps: RisDeps): AnyTool[] {
       },
     ],
     async handler(input, ctx) {
+      if (input.birth_date > localParts(deps.now(), await deps.timeZone()).date)
+        throw invalidField('birth_date', 'must not be in the future');
       if (input.sa_id_number) await refuseDuplicateId(deps, input.sa_id_number);
       let id: string;
       try {
@@ -196,9 +199,7 @@ function recordTools(deps: RisDeps): AnyTool[] {
       }
       if (input.modality && input.modality !== procedure.modality) {
         const message = `is ${input.modality}, but procedure ${procedure.procedureCode} (${procedure.description}) is ${procedure.modality}`;
-        throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: modality: ${message}`, {
-          fields: [{ field: 'modality', message, code: 'custom' }],
-        });
+        throw invalidField('modality', message);
       }
       const physician = await getPhysician(deps.db, { practiceNumber: input.referring_practice_number });
       if (!physician) {

@@ -1,0 +1,21 @@
+/**
+ * Waiting on a condition instead of sleeping: a test asks "until this is true" with a deadline, so it is as
+ * quick as the machine allows and still passes when both cores are busy.
+ */
+export async function waitUntil(
+  check: () => boolean | Promise<boolean>,
+  options: { what: string; timeoutMs?: number; intervalMs?: number },
+): Promise<void> {
+  const deadline = performance.now() + (options.timeoutMs ?? 30_000);
+  for (;;) {
+    try {
+      if (await check()) return;
+    } catch {
+      // not there yet
+    }
+    if (performance.now() > deadline) {
+      throw new Error(`Timed out after ${options.timeoutMs ?? 30_000} ms waiting for ${options.what}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
+  }
+}
