@@ -9,7 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { addDays, isoWeekdayOf, localParts } from '../src/modules/ris/ris.time.js';
+import { addDays, isoWeekdayOf, localParts } from '../src/core/practice-time.js';
 import { type LoadResult, runLoad } from './lib/cannon.js';
 import { benchEnvironment } from './lib/env.js';
 import { loadAverage, waitForQuietMachine } from './lib/machine.js';

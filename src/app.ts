@@ -15,6 +15,7 @@ import { type Clock, clockFor } from './core/clock.js';
 import { ConfirmationGate } from './core/confirmation.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
+import { PracticeZone } from './core/practice-time.js';
 import { ToolRegistry } from './core/registry.js';
 import { DEFAULT_RESOURCE_PROVIDERS, ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
@@ -56,6 +57,8 @@ export interface AppParts {
   config: Config;
   /** The product clock: every calendar decision reads it (the machine's, unless chosen). */
   clock: Clock;
+  /** The practice time zone: every time a person or model reads is shown in it. */
+  practiceZone: PracticeZone;
   metrics: Metrics;
   redactor: RoleRedactor;
   policy: Policy;
@@ -121,6 +124,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     throw error;
   }
 
+  const practiceZone = new PracticeZone(database.db);
   const registry = new ToolRegistry();
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
@@ -134,7 +138,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       : database;
   auditWriter = new AuditWriter(auditDatabase.db, app.log);
   manager.add(databaseAdapter(database));
-  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db))));
+  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db), practiceZone)));
   const readCache = createReadCache(config, app.log);
   const caching = (ttlMs: number): ToolCaching => ({ cache: readCache, ttlMs, telemetry: metrics });
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
@@ -142,12 +146,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const orthanc = orthancFromConfig(config, metrics);
   manager.add(pacsAdapter(orthanc, pacsTools(orthanc, caching(config.PACS_CACHE_TTL_MS))));
   // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
-  manager.add(risAdapter(database, { clock, caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }));
+  manager.add(
+    risAdapter(database, { clock, practiceZone, caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }),
+  );
   scope.addSource(risScopeSource(database));
   scope.addSource(assignmentScopeSource(securityDb(database.db), clock));
   manager.add(
     adminAdapter([
-      ...assignmentTools(securityDb(database.db), clock),
+      ...assignmentTools(securityDb(database.db), clock, practiceZone),
       ...adminTools({
         version: VERSION,
         startedAt,
@@ -185,6 +191,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       audit: auditWriter,
       // PostgreSQL down or slow → UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT rather than INTERNAL.
       errorMapper: databaseToolError,
+      formatTime: (instant) => practiceZone.format(instant),
     },
     app.log,
   );
@@ -209,6 +216,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('parts', {
     config,
     clock,
+    practiceZone,
     metrics,
     redactor,
     policy,

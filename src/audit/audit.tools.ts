@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import { READ_ONLY } from '../core/annotations.js';
 import { ToolError } from '../core/errors.js';
+import type { PracticeZone } from '../core/practice-time.js';
 import { defineTool } from '../core/tool.js';
 import { exportEvents, phiAccessReport, searchEvents } from './audit.store.js';
 import type { AuditEvent, AuditTables } from './audit.tables.js';
@@ -52,7 +53,11 @@ function publicEvent(event: AuditEvent): z.input<typeof eventSchema> {
   return rest;
 }
 
-export function auditTools(db: Kysely<AuditTables>) {
+/**
+ * The audit tools. Times people read (search results, the PHI access report) are in the practice zone with
+ * its offset; the export for a SIEM stays in UTC, the form log pipelines expect.
+ */
+export function auditTools(db: Kysely<AuditTables>, zone: PracticeZone) {
   const searchAudit = defineTool({
     name: 'admin_search_audit',
     title: 'Search the audit log',
@@ -84,7 +89,12 @@ export function auditTools(db: Kysely<AuditTables>) {
       const events = await searchEvents(db, input);
       const last = events.at(-1);
       return {
-        events: events.map(publicEvent),
+        events: await Promise.all(
+          events.map(async (event) => ({
+            ...publicEvent(event),
+            occurred_at: await zone.format(new Date(event.occurred_at)),
+          })),
+        ),
         count: events.length,
         next_before_id: events.length === input.limit && last ? last.id : null,
       };
@@ -118,7 +128,14 @@ export function auditTools(db: Kysely<AuditTables>) {
     async handler(input) {
       checkRange(input.from, input.to);
       const rows = await phiAccessReport(db, input);
-      return { rows, count: rows.length };
+      const shown = await Promise.all(
+        rows.map(async (row) => ({
+          ...row,
+          first_at: await zone.format(new Date(row.first_at)),
+          last_at: await zone.format(new Date(row.last_at)),
+        })),
+      );
+      return { rows: shown, count: shown.length };
     },
   });
 

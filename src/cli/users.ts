@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.js';
 import { ROLES, type Role } from '../core/context.js';
+import { PracticeZone } from '../core/practice-time.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
 import { hashPassword, passwordProblem } from '../security/passwords.js';
@@ -57,16 +58,16 @@ export async function usersCommand(config: Config, args: string[]): Promise<numb
     const username = values.username?.trim().toLowerCase();
     if (sub === 'list') {
       const users = await listUsers(db);
+      const zone = new PracticeZone(database.db);
       if (users.length === 0)
         console.log('no built-in users yet; add one with: upc-mcp users add --username NAME --role ROLE');
       for (const u of users) {
-        const state = u.disabled
-          ? 'disabled'
-          : u.lockedUntil && u.lockedUntil > new Date()
-            ? 'locked'
-            : 'active';
+        // Lock-outs run on the machine's clock, like sign-in itself.
+        const locked = u.lockedUntil !== null && u.lockedUntil > new Date();
+        const state = u.disabled ? 'disabled' : locked ? 'locked' : 'active';
+        const lastSignIn = u.lastLoginAt ? await zone.format(u.lastLoginAt) : 'never';
         console.log(
-          `${u.username.padEnd(24)} ${u.role.padEnd(17)} ${state.padEnd(9)} last sign-in ${u.lastLoginAt?.toISOString() ?? 'never'}`,
+          `${u.username.padEnd(24)} ${u.role.padEnd(17)} ${state.padEnd(9)} last sign-in ${lastSignIn}`,
         );
       }
       return 0;

@@ -28,11 +28,15 @@ export interface InvocationRequest {
   confirmationToken?: string;
   /** Asks the person directly (MCP elicitation); when absent, the two-step token is used. */
   confirm?: (request: ConfirmationPrompt) => Promise<boolean>;
+  /** How this door takes a confirmation token back, for the CONFIRMATION_REQUIRED message. */
+  confirmHow?: string;
 }
 
 export interface ConfirmationPrompt {
   tool: string;
   title: string;
+  /** What will happen, in words, from the data the tool is about to change. */
+  summary: string;
   message: string;
   parameters: unknown;
 }
@@ -95,6 +99,8 @@ export interface PipelineStages {
   observers?: InvocationObserver[];
   /** Recognises backend failures thrown as plain errors (e.g. a lost database connection); else INTERNAL. */
   errorMapper?: (error: unknown) => ToolError | undefined;
+  /** A time a person reads (e.g. a confirmation's expiry), in the practice zone with its offset. */
+  formatTime?: (instant: Date) => Promise<string>;
 }
 
 const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -135,8 +141,8 @@ export class InvocationPipeline {
       parameters = validate(tool.input, request.parameters);
       await this.stages.rateLimiter?.consume(principal, tool);
       if (tool.phi && this.stages.audit?.isAvailable?.() === false) throw auditUnavailable();
-      if (tool.confirmation) await this.#confirm(tool, principal, parameters, request);
       const ctx = this.#context(request, principal, touched);
+      if (tool.confirmation) await this.#confirm(tool, ctx, parameters, request);
       const result = await this.#run(tool, ctx, parameters);
       const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result) : result;
       const durationMs = performance.now() - started;
@@ -185,35 +191,43 @@ export class InvocationPipeline {
     return this.stages.authenticator.authenticate(credentials.bearer);
   }
 
+  /**
+   * Confirmation: first the tool checks the action can happen and says what it will do (an impossible
+   * action fails here, before anyone is asked); then a token is redeemed, the person is asked directly, or
+   * CONFIRMATION_REQUIRED hands back a token with the sentence to show and how to confirm at this door.
+   */
   async #confirm(
     tool: AnyTool,
-    principal: Principal,
+    ctx: CallContext,
     parameters: unknown,
     request: InvocationRequest,
   ): Promise<void> {
     const gate = this.stages.confirmations;
     if (!gate) return;
+    const summary = tool.describeAction ? await tool.describeAction(parameters, ctx) : `${tool.title}.`;
     if (request.confirmationToken) {
-      await gate.redeem(principal, tool.name, parameters, request.confirmationToken);
+      await gate.redeem(ctx.principal, tool.name, parameters, request.confirmationToken);
       return;
     }
-    const message = `Please confirm: ${tool.title}.`;
+    const message = `Please confirm: ${summary}`;
     if (request.confirm) {
-      const accepted = await request.confirm({ tool: tool.name, title: tool.title, message, parameters });
-      if (!accepted)
-        throw new ToolError(
-          'CONFIRMATION_REQUIRED',
-          `${tool.title} was not confirmed, so nothing was done.`,
-          { declined: true },
-        );
+      const prompt = { tool: tool.name, title: tool.title, summary, message, parameters };
+      if (!(await request.confirm(prompt)))
+        throw new ToolError('CONFIRMATION_REQUIRED', `Not confirmed, so nothing was done: ${summary}`, {
+          declined: true,
+        });
       return;
     }
-    const { token, expiresAt } = gate.issue(principal, tool.name, parameters);
-    throw new ToolError(
-      'CONFIRMATION_REQUIRED',
-      `${message} Show the person what will happen, then call again with the same parameters and confirmation_token.`,
-      { confirmation_token: token, expires_at: expiresAt.toISOString(), tool: tool.name, parameters },
-    );
+    const { token, expiresAt } = gate.issue(ctx.principal, tool.name, parameters);
+    const how = request.confirmHow ?? DEFAULT_CONFIRM_HOW;
+    throw new ToolError('CONFIRMATION_REQUIRED', `${message} Ask the person; if they agree, ${how}`, {
+      summary,
+      confirmation_token: token,
+      expires_at: this.stages.formatTime ? await this.stages.formatTime(expiresAt) : expiresAt.toISOString(),
+      how_to_confirm: how,
+      tool: tool.name,
+      parameters,
+    });
   }
 
   /** Runs the handler (once per idempotency key) and checks its result against the output schema. */
@@ -328,3 +342,5 @@ function toolNotFound(name: string): ToolError {
     { tool: name },
   );
 }
+
+const DEFAULT_CONFIRM_HOW = 'call again with the same parameters and the confirmation_token.';

@@ -51,7 +51,7 @@ export function askNow(ctx: ServerContext): (prompt: ConfirmationPrompt) => Prom
   return async (prompt) => {
     const answer = await ctx.mcpReq.elicitInput({
       mode: 'form',
-      message: questionFor(prompt.title, prompt.parameters),
+      message: questionFor(prompt.summary),
       requestedSchema: confirmSchema,
     });
     return answer.action === 'accept' && answer.content?.confirm === true;
@@ -79,14 +79,13 @@ export function readSecondRound(ctx: ServerContext): SecondRound {
 export async function askThroughClient(
   codec: RequestStateCodec<unknown>,
   ctx: ServerContext,
-  title: string,
-  parameters: unknown,
+  summary: string,
   token: string,
 ): Promise<InputRequiredResult> {
   return inputRequired({
     inputRequests: {
       [CONFIRM_INPUT_KEY]: inputRequired.elicit({
-        message: questionFor(title, parameters),
+        message: questionFor(summary),
         requestedSchema: confirmSchema,
       }),
     },
@@ -94,6 +93,7 @@ export async function askThroughClient(
   });
 }
 
-function questionFor(title: string, parameters: unknown): string {
-  return `Please confirm: ${title}.\n\nDetails: ${JSON.stringify(parameters)}`;
+/** The question a person sees: what will happen, in words (the tool's own description of the action). */
+function questionFor(summary: string): string {
+  return `Please confirm: ${summary}`;
 }

@@ -13,8 +13,11 @@ export interface PromptDefinition {
   name: string;
   title: string;
   description: string;
-  /** The permission the work needs; the prompt is listed only for roles that hold it. */
-  permission: string;
+  /**
+   * The tools the prompt tells the model to use. It is offered only when every one of them is registered
+   * and the caller may use it, so a prompt never points at a tool that is not there.
+   */
+  tools: readonly string[];
   arguments: PromptArgumentDefinition[];
   render(args: Readonly<Record<string, string>>): string;
 }
@@ -34,7 +37,12 @@ export const PROMPTS: readonly PromptDefinition[] = [
     title: 'Draft a report for a study',
     description:
       'Drafts a radiology report for one study from its images, history and the practice templates.',
-    permission: 'reporting:update',
+    tools: [
+      'pacs_retrieve_study',
+      'pacs_get_patient_history',
+      'reporting_get_templates',
+      'reporting_generate_report',
+    ],
     arguments: [
       { name: 'study_instance_uid', description: 'StudyInstanceUID of the study to report', required: true },
       {
@@ -59,7 +67,7 @@ export const PROMPTS: readonly PromptDefinition[] = [
     name: 'brief_worklist',
     title: "Brief the day's worklist",
     description: "Summarises a day's worklist: what is booked, what is waiting, what is urgent.",
-    permission: 'ris:read',
+    tools: ['ris_get_worklist'],
     arguments: [
       { name: 'date', description: 'Day to brief, YYYY-MM-DD (default: today)', required: false },
       {
@@ -73,15 +81,21 @@ export const PROMPTS: readonly PromptDefinition[] = [
     render: (args) =>
       [
         `Brief me on the worklist for ${args.date || 'today'}${optional(args, 'modality', (m) => `, ${m} only`)}${optional(args, 'status', (s) => `, status ${s}`)}.`,
-        'Use ris_get_worklist. Group by modality and room, list urgent and stat orders first, flag',
-        'appointments that are late or missing a pre-authorisation, and end with a short count per status.',
+        'Use ris_get_worklist. Group by modality and room, list stat and urgent orders first, flag',
+        'appointments that are running late (still BOOKED or REGISTERED after their start time), and end',
+        'with a short count per status. On a closed day, say so and name the next open day.',
       ].join('\n'),
   },
   {
     name: 'check_claim_before_submission',
     title: 'Check a claim before submission',
     description: 'Checks an invoice against the medical-aid rules before its claim is submitted.',
-    permission: 'billing:read',
+    tools: [
+      'billing_get_invoice',
+      'billing_validate_medical_aid',
+      'billing_check_preauth_status',
+      'billing_submit_claim',
+    ],
     arguments: [{ name: 'invoice_id', description: 'Invoice whose claim will be submitted', required: true }],
     render: (args) =>
       [

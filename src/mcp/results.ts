@@ -44,14 +44,14 @@ function renderedImages(result: Record<string, unknown>): RenderedImage[] {
   );
 }
 
-/** A domain failure as a tool result (STYLE §7): the model can read the code and act on it. */
+/**
+ * A domain failure as a tool result (STYLE §7): the model can read the code and act on it. The error JSON
+ * goes in the text block only: `structuredContent` must match the tool's output schema, and clients that
+ * check it (the MCP Inspector does, on errors too) would show a schema complaint instead of our message.
+ */
 export function errorResult(error: ToolError, requestId: string): CallToolResult {
   const body: ErrorBody = errorBody(error, requestId);
-  return {
-    isError: true,
-    content: [{ type: 'text', text: JSON.stringify(body) }],
-    structuredContent: body as unknown as Record<string, unknown>,
-  };
+  return { isError: true, content: [{ type: 'text', text: JSON.stringify(body) }] };
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -207,7 +207,13 @@ export class McpSurface {
   }
 
   #promptsFor(caller: McpCaller): readonly PromptDefinition[] {
-    return PROMPTS.filter((p) => this.options.policy.allows(caller.principal.role, p.permission));
+    const role = caller.principal.role;
+    return PROMPTS.filter((prompt) =>
+      prompt.tools.every((name) => {
+        const tool = this.options.registry.get(name)?.tool;
+        return tool !== undefined && this.options.policy.allows(role, tool.permission);
+      }),
+    );
   }
 }
 

@@ -47,6 +47,8 @@ export async function callRegistryTool(
     requestId,
     credentials: { principal: caller.principal },
     signal: ctx.mcpReq.signal,
+    confirmHow:
+      'call the tool again with the same arguments plus "confirmation_token" set to details.confirmation_token.',
   };
   const client = facts.client ?? caller.client;
   if (client) request.client = client;
@@ -88,8 +90,10 @@ export async function callRegistryTool(
     );
   }
   const token = error.details?.confirmation_token;
+  const summary = error.details?.summary;
   if (route === 'input-required' && error.code === 'CONFIRMATION_REQUIRED' && typeof token === 'string') {
-    return askThroughClient(deps.requestState, ctx, registered!.descriptor.title, args.parameters, token);
+    const question = typeof summary === 'string' ? summary : `${registered!.descriptor.title}.`;
+    return askThroughClient(deps.requestState, ctx, question, token);
   }
   return errorResult(error, requestId);
 }

@@ -64,6 +64,48 @@ export function buildOpenApi(registry: ToolRegistry, version: string): Record<st
         responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
       },
     },
+    '/auth/token': {
+      post: {
+        tags: ['sign-in'],
+        summary: 'Sign in as a built-in user and get a bearer token',
+        description:
+          'Password sign-in for users created with `upc-mcp users add` (or the demo users). Send the token as ' +
+          '`Authorization: Bearer <access_token>` on every other call. Wrong username, wrong password and a ' +
+          'locked account get the same answer; repeated failures are slowed down (Retry-After).',
+        security: [],
+        requestBody: {
+          required: true,
+          content: json({
+            type: 'object',
+            required: ['username', 'password'],
+            properties: {
+              username: { type: 'string', minLength: 1, maxLength: 64, examples: ['demo.receptionist'] },
+              password: { type: 'string', minLength: 1, maxLength: 1024, format: 'password' },
+            },
+          }),
+        },
+        responses: {
+          '200': {
+            description: 'signed in',
+            content: json({
+              type: 'object',
+              required: ['access_token', 'token_type', 'expires_in'],
+              properties: {
+                access_token: { type: 'string', description: 'a signed JWT' },
+                token_type: { const: 'bearer' },
+                expires_in: { type: 'integer', description: 'seconds', examples: [3600] },
+              },
+            }),
+          },
+          '400': errorResponses['400'],
+          '401': {
+            description: 'UNAUTHENTICATED: wrong username or password',
+            content: json({ $ref: '#/components/schemas/Error' }),
+          },
+          '429': errorResponses['429'],
+        },
+      },
+    },
     '/mcp/v1/tools': {
       get: {
         tags: ['tools'],
@@ -86,7 +128,24 @@ export function buildOpenApi(registry: ToolRegistry, version: string): Record<st
               parameters: { type: 'object' },
               context: {
                 type: 'object',
-                properties: { idempotency_key: { type: 'string' }, confirmation_token: { type: 'string' } },
+                additionalProperties: false,
+                description:
+                  'Door arguments, never tool parameters. A tool that needs confirmation first answers 409 ' +
+                  'CONFIRMATION_REQUIRED with `details.summary` (what will happen, to show the person) and ' +
+                  '`details.confirmation_token`; after the person agrees, send the same request again with ' +
+                  '`context.confirmation_token`.',
+                properties: {
+                  idempotency_key: {
+                    type: 'string',
+                    description:
+                      'Retrying a write with the same key returns the first result instead of running it again.',
+                  },
+                  confirmation_token: {
+                    type: 'string',
+                    description:
+                      'From an earlier CONFIRMATION_REQUIRED answer (`details.confirmation_token`).',
+                  },
+                },
               },
             },
           }),
@@ -104,7 +163,19 @@ export function buildOpenApi(registry: ToolRegistry, version: string): Record<st
         tags: [descriptor.module],
         operationId: descriptor.name,
         summary: descriptor.title,
-        description: `${descriptor.description}\n\nPermission: \`${descriptor.permission}\`${descriptor.confirmation ? ' (requires confirmation)' : ''}.`,
+        description:
+          `${descriptor.description}\n\nPermission: \`${descriptor.permission}\`` +
+          (descriptor.confirmation
+            ? '. Requires confirmation: the first call answers 409 CONFIRMATION_REQUIRED with `details.summary` ' +
+              'and `details.confirmation_token`; send the same request again with the header ' +
+              '`X-Confirmation-Token` once the person agrees.'
+            : '.'),
+        parameters: [
+          { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string' } },
+          ...(descriptor.confirmation
+            ? [{ name: 'X-Confirmation-Token', in: 'header', required: false, schema: { type: 'string' } }]
+            : []),
+        ],
         requestBody: { required: true, content: json(descriptor.input_schema) },
         responses: {
           '200': {

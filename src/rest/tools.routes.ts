@@ -7,18 +7,44 @@ import type { ToolRegistry } from '../core/registry.js';
 import { bearerToken } from './bearer.js';
 import { abortOnClientGone } from './disconnect.js';
 
-const invokeBody = z.object({
-  tool: z.string().min(1).max(128),
-  parameters: z.record(z.string(), z.unknown()).default({}),
-  context: z
-    .object({
-      idempotency_key: z.string().min(1).max(200).optional(),
-      confirmation_token: z.string().min(1).max(2000).optional(),
-      session_id: z.string().max(200).optional(),
-    })
-    .loose()
-    .optional(),
-});
+const DOOR_ARGUMENTS = ['confirmation_token', 'idempotency_key'] as const;
+
+const invokeBody = z
+  .object({
+    tool: z.string().min(1).max(128),
+    parameters: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .superRefine((parameters, ctx) => {
+        for (const name of DOOR_ARGUMENTS) {
+          if (Object.hasOwn(parameters, name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `goes in "context", not in "parameters": {"tool": ..., "parameters": {...}, "context": {"${name}": "..."}}`,
+            });
+        }
+      }),
+    context: z
+      .object({
+        idempotency_key: z.string().min(1).max(200).optional(),
+        confirmation_token: z.string().min(1).max(2000).optional(),
+        session_id: z.string().max(200).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** How each REST route takes a confirmation token back: named in every CONFIRMATION_REQUIRED answer. */
+export const CONFIRM_HOW = {
+  invoke:
+    'send the same request again with "context": {"confirmation_token": "<details.confirmation_token>"} beside ' +
+    '"tool" and "parameters" (POST /mcp/v1/invoke).',
+  perTool:
+    'send the same request again with the header "X-Confirmation-Token: <details.confirmation_token>" ' +
+    '(POST /mcp/v1/tools/{name}/invoke).',
+} as const;
 
 export interface ToolRoutesOptions {
   registry: ToolRegistry;
@@ -48,7 +74,10 @@ export async function toolRoutes(
 
   app.post('/mcp/v1/invoke', async (request, reply) => {
     const body = validate(invokeBody, request.body);
-    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, body.context);
+    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, {
+      ...body.context,
+      confirmHow: CONFIRM_HOW.invoke,
+    });
   });
 
   // One route per tool, so the OpenAPI document can show each tool's own request and response schema.
@@ -59,6 +88,7 @@ export async function toolRoutes(
         typeof headers['idempotency-key'] === 'string' ? headers['idempotency-key'] : undefined,
       confirmation_token:
         typeof headers['x-confirmation-token'] === 'string' ? headers['x-confirmation-token'] : undefined,
+      confirmHow: CONFIRM_HOW.perTool,
     };
     return invokeThroughPipeline(pipeline, request, reply, request.params.name, request.body ?? {}, context);
   });
@@ -78,6 +108,8 @@ async function invokeThroughPipeline(
 export interface InvokeContext {
   idempotency_key?: string | undefined;
   confirmation_token?: string | undefined;
+  /** How this route takes a confirmation token back (named in CONFIRMATION_REQUIRED). */
+  confirmHow?: string;
 }
 
 /** Runs a tool for an HTTP request: identity from its bearer token, cancelled if the client goes away. */
@@ -101,6 +133,7 @@ export async function runTool(
     signal: abortOnClientGone(reply),
     ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
     ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
+    ...(context.confirmHow ? { confirmHow: context.confirmHow } : {}),
   });
 }
 

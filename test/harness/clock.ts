@@ -11,7 +11,7 @@ import {
   isoWeekdayOf,
   localParts,
   localToInstant,
-} from '../../src/modules/ris/ris.time.js';
+} from '../../src/core/practice-time.js';
 
 export const TZ = 'Africa/Johannesburg';
 

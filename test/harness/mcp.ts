@@ -74,6 +74,8 @@ export function testTools(state: { cancelled: number; sent: number }) {
       annotations: { readOnlyHint: false, destructiveHint: false },
       phi: true,
       confirmation: true,
+      describeAction: async ({ study_instance_uid, destination }) =>
+        `Send study ${study_instance_uid} to ${destination}.`,
       async handler({ destination }) {
         state.sent++;
         return { sent: true as const, destination };
@@ -97,3 +99,13 @@ export const testStudyLookup = defineTool({
     return { study_instance_uid, modality: 'CT' };
   },
 });
+
+/** The error body of an `isError` tool result: our error JSON travels in the text block. */
+// biome-ignore lint/suspicious/noExplicitAny: test results are inspected field by field
+export function errorOf(result: { isError?: boolean; content?: unknown }): any {
+  const blocks = (result.content ?? []) as { type: string; text?: string }[];
+  const text = blocks.find((block) => block.type === 'text')?.text;
+  if (!result.isError || text === undefined)
+    throw new Error(`not an error result: ${JSON.stringify(result)}`);
+  return JSON.parse(text);
+}

@@ -2,7 +2,7 @@ import type { Client } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemStatusOutput } from '../../src/modules/admin/admin.tools.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
-import { connectMcp, ERAS, testStudyLookup, testTools } from '../harness/mcp.js';
+import { connectMcp, ERAS, errorOf, testStudyLookup, testTools } from '../harness/mcp.js';
 
 let t: TestApp;
 let url: string;
@@ -79,7 +79,7 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     const receptionist = await client(url, era, { token: await t.tokenFor('receptionist') });
     const result = await receptionist.callTool({ name: 'admin_get_system_status', arguments: {} });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({
+    expect(errorOf(result)).toMatchObject({
       error_code: 'FORBIDDEN',
       message: expect.stringContaining('receptionist role may not use admin_get_system_status'),
       request_id: expect.any(String),
@@ -91,8 +91,9 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     const admin = await client(url, era, { token: await t.tokenFor('admin') });
     const result = await admin.callTool({ name: 'test_count_slowly', arguments: { to: 'many' } });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({ error_code: 'INVALID_PARAMETERS' });
-    expect(JSON.stringify(result.structuredContent)).toContain('"field":"to"');
+    expect(errorOf(result)).toMatchObject({ error_code: 'INVALID_PARAMETERS' });
+    expect(JSON.stringify(errorOf(result))).toContain('"field":"to"');
+    expect(result.structuredContent).toBeUndefined();
   });
 
   it('reports progress from a long tool when the client asks for it', async () => {
@@ -125,7 +126,7 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     const before = state.sent;
     const first = await admin.callTool({ name: 'test_send_study', arguments: args });
     expect(first.isError).toBe(true);
-    const body = first.structuredContent as { error_code: string; details: { confirmation_token: string } };
+    const body = errorOf(first) as { error_code: string; details: { confirmation_token: string } };
     expect(body.error_code).toBe('CONFIRMATION_REQUIRED');
     expect(state.sent).toBe(before);
     const second = await admin.callTool({
@@ -139,7 +140,7 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
       name: 'test_send_study',
       arguments: { ...args, confirmation_token: body.details.confirmation_token },
     });
-    expect(replay.structuredContent).toMatchObject({ error_code: 'CONFIRMATION_REQUIRED' });
+    expect(errorOf(replay)).toMatchObject({ error_code: 'CONFIRMATION_REQUIRED' });
   });
 
   it('offers resources through their backing tool, with the tool’s permission and errors', async () => {
@@ -167,9 +168,11 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
 
   it('lists prompts for the role, renders them and completes enumerated arguments from tool schemas', async () => {
     const radiologist = await client(url, era, { token: await t.tokenFor('radiologist') });
+    // Only prompts whose tools are all there and allowed: no reporting or billing module, no such prompts.
     const names = (await radiologist.listPrompts()).prompts.map((p) => p.name);
-    expect(names).toEqual(expect.arrayContaining(['draft_report_for_study', 'brief_worklist']));
-    expect(names).not.toContain('check_claim_before_submission');
+    expect(names).toEqual(['brief_worklist']);
+    const auditor = await client(url, era, { token: await t.tokenFor('auditor') });
+    expect((await auditor.listPrompts()).prompts.map((p) => p.name)).toEqual([]);
     const prompt = await radiologist.getPrompt({
       name: 'brief_worklist',
       arguments: { date: '2026-03-02', modality: 'MR' },
@@ -204,7 +207,7 @@ describe('confirmation through the client (elicitation)', () => {
       arguments: { study_instance_uid: '1.2.3', destination: 'REFERRER' },
     });
     expect(result.isError).toBe(true);
-    expect(result.structuredContent).toMatchObject({
+    expect(errorOf(result)).toMatchObject({
       error_code: 'CONFIRMATION_REQUIRED',
       details: { declined: true },
     });
@@ -217,7 +220,7 @@ describe('confirmation through the client (elicitation)', () => {
       name: 'test_send_study',
       arguments: { study_instance_uid: '1.2.3', destination: 'ARCHIVE' },
     });
-    expect(result.structuredContent).toMatchObject({
+    expect(errorOf(result)).toMatchObject({
       error_code: 'CONFIRMATION_REQUIRED',
       details: { confirmation_token: expect.any(String) },
     });

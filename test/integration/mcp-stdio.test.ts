@@ -3,10 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
+import { spokenTime } from '../../src/core/practice-time.js';
 import { issueToken, tokenSettings } from '../../src/security/tokens.js';
 import { REPO_ROOT, runCli } from '../harness/cli.js';
+import { TZ, testNow } from '../harness/clock.js';
+import { errorOf } from '../harness/mcp.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 
 const SECRET = 'stdio-test-secret-stdio-test-secret-0123456789';
@@ -29,7 +33,11 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
       ORTHANC_TIMEOUT_MS: '500',
       DATA_DIR: dataDir,
       LOG_LEVEL: 'info',
+      UPC_CLOCK_START: testNow().toISOString(),
     };
+    // A demo week, so a confirmation tool has a real appointment to act on.
+    const seeded = await runCli(['seed-demo'], env, 120_000);
+    if (seeded.code !== 0) throw new Error(`seed-demo failed: ${seeded.stdout}\n${seeded.stderr}`);
   });
   afterAll(async () => {
     await db.drop();
@@ -109,20 +117,25 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
       });
       await client.connect(transport);
       try {
-        const uid = '1.2.826.0.1.3680043.8.498.1';
+        const appointment = await bookedAppointment(accept ? 0 : 1);
         const result = await client.callTool({
-          name: 'pacs_send_study',
-          arguments: { study_instance_uid: uid, destination: 'REFERRER' },
+          name: 'ris_cancel_appointment',
+          arguments: { appointment_id: appointment.id, reason: 'Patient unwell' },
         });
+        // The person is asked in words: whose appointment, what, when and where.
         expect(questions).toHaveLength(1);
-        expect(questions[0]).toContain('Send a study to a DICOM destination');
-        expect(questions[0]).toContain(uid);
-        expect(result.isError).toBe(true);
+        expect(questions[0]).toBe(
+          `Please confirm: Cancel ${appointment.who}'s ${appointment.what} on ${appointment.when} in ` +
+            `${appointment.room} (appointment ${appointment.id}, ${appointment.accession}); reason: Patient unwell. ` +
+            'The slot is freed; the order stays and can be booked again.',
+        );
         if (accept) {
-          // Confirmed, so the tool itself ran, and found the PACS (pointed at a closed port) unreachable.
-          expect(result.structuredContent).toMatchObject({ error_code: 'UPSTREAM_UNAVAILABLE' });
-        } else {
+          expect(result.isError).toBeFalsy();
           expect(result.structuredContent).toMatchObject({
+            appointment: { appointment_id: appointment.id, status: 'CANCELLED' },
+          });
+        } else {
+          expect(errorOf(result)).toMatchObject({
             error_code: 'CONFIRMATION_REQUIRED',
             details: { declined: true },
           });
@@ -132,6 +145,26 @@ describe('upc-mcp stdio', { timeout: 120_000 }, () => {
       }
     },
   );
+
+  /** The n-th BOOKED demo appointment, with the words a confirmation should use for it. */
+  async function bookedAppointment(n: number) {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT a.appointment_id AS id, a.accession_number AS accession, r.room, a.start_at,
+                p.given_names || ' ' || p.family_name AS who, pr.description AS what
+         FROM ris.appointments a JOIN ris.rooms r USING (room_id) JOIN ris.orders o USING (accession_number)
+         JOIN ris.patients p ON p.patient_id = o.patient_id JOIN ris.procedures pr USING (procedure_code)
+         WHERE a.status = 'BOOKED' ORDER BY a.appointment_id OFFSET $1 LIMIT 1`,
+        [n],
+      );
+      const row = rows[0];
+      return { ...row, id: Number(row.id), when: spokenTime(row.start_at, TZ) };
+    } finally {
+      await client.end();
+    }
+  }
 
   it('documents the command in --help', async () => {
     const result = await runCli(['stdio', '--help']);

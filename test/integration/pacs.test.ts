@@ -613,9 +613,13 @@ describe('pacs_list_destinations / pacs_send_study', () => {
     expect(received[0]?.Series).toHaveLength(2);
   });
 
-  it('names the known destinations when asked for an unknown one', async () => {
+  it('names the known destinations when asked for an unknown one, before asking anyone to confirm', async () => {
     const { study } = allStudies()[7]!;
-    const response = await confirmed({ study_instance_uid: study.studyInstanceUid, destination: 'NOWHERE' });
+    const response = await call(
+      'pacs_send_study',
+      { study_instance_uid: study.studyInstanceUid, destination: 'NOWHERE' },
+      'radiologist',
+    );
     expect(response.statusCode).toBe(404);
     expect((response.json() as Failed).error.message).toMatch(
       /No DICOM destination named "NOWHERE". Known: PEER/,

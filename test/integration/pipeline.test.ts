@@ -21,6 +21,8 @@ beforeAll(async () => {
       annotations: { destructiveHint: false },
       phi: true,
       confirmation: true,
+      describeAction: async ({ study_instance_uid, destination }) =>
+        `Send study ${study_instance_uid} to ${destination}.`,
       handler: async () => ({ sent: true }),
     }),
     'test',

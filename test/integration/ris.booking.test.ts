@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addDays } from '../../src/core/practice-time.js';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
 import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
-import { addDays } from '../../src/modules/ris/ris.time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { practiceTime, testNow, testToday } from '../harness/clock.js';
 import {
@@ -153,7 +153,7 @@ describe('slot search', () => {
     expect(res.error).toMatchObject({
       error_code: 'CONFLICT',
       message: `Slot taken; next free ${day} 10:30 in ${set.rooms[0]}. Book that time, or ask for another.`,
-      details: { room: set.rooms[0], next_free_start: new Date(`${day}T08:30:00Z`).toISOString() },
+      details: { room: set.rooms[0], next_free_start: `${day}T10:30:00+02:00` },
     });
   });
 
@@ -298,7 +298,7 @@ describe('no double booking under concurrency', () => {
     expect(answer.status).toBe(409);
     expect(answer.error).toMatchObject({
       error_code: 'CONFLICT',
-      details: { next_free_start: new Date(`${day}T09:30:00+02:00`).toISOString(), room: set.rooms[0] },
+      details: { next_free_start: `${day}T09:30:00+02:00`, room: set.rooms[0] },
     });
   });
 

@@ -20,7 +20,7 @@ beforeAll(async () => {
   practice = (await createPhysician(t)).practiceNumber;
   patient = await registerPatient(t);
   // A second server on the same database for a practice in a zone with DST.
-  await sql`UPDATE ris.settings SET value = 'Europe/London' WHERE key = 'time_zone'`.execute(
+  await sql`UPDATE core.instance_settings SET value = to_jsonb('Europe/London'::text) WHERE key = 'time_zone'`.execute(
     risDb(t.app.parts.database),
   );
   const clock = testClock();

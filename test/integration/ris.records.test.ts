@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../src/modules/ris/ris.time.js';
+import { addDays } from '../../src/core/practice-time.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { practiceTime, testNow, testToday } from '../harness/clock.js';
 import {

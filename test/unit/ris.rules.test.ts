@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  localParts,
+  localToInstant,
+  offsetMinutes,
+  parseCallerTime,
+  toZonedIso,
+} from '../../src/core/practice-time.js';
+import {
   findFreeSlot,
   hoursFromRows,
   luhnValid,
@@ -7,13 +14,6 @@ import {
   saIdProblem,
   saIdSex,
 } from '../../src/modules/ris/ris.rules.js';
-import {
-  localParts,
-  localToInstant,
-  offsetMinutes,
-  parseCallerTime,
-  toZonedIso,
-} from '../../src/modules/ris/ris.time.js';
 
 const TZ = 'Africa/Johannesburg';
 const weekdays = [1, 2, 3, 4, 5].map((d) => ({ iso_weekday: d, opens_at: '08:00', closes_at: '12:00' }));

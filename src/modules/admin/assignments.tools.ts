@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.js';
+import type { PracticeZone } from '../../core/practice-time.js';
 import type { PatientScopeSource } from '../../core/scope.js';
 import { defineTool } from '../../core/tool.js';
 import { activeAssignments, assignPatient, type SecurityTables } from '../../security/users.store.js';
@@ -10,7 +11,7 @@ export function assignmentScopeSource(db: Kysely<SecurityTables>, clock: Clock):
   return { patientsFor: (principal) => activeAssignments(db, principal.subject, clock.now()) };
 }
 
-export function assignmentTools(db: Kysely<SecurityTables>, clock: Clock) {
+export function assignmentTools(db: Kysely<SecurityTables>, clock: Clock, zone: PracticeZone) {
   return [
     defineTool({
       name: 'admin_assign_patient',
@@ -38,7 +39,11 @@ export function assignmentTools(db: Kysely<SecurityTables>, clock: Clock) {
           reason: input.reason,
         });
         ctx.touchPatients(input.patient_id);
-        return { subject: input.subject, patient_id: input.patient_id, expires_at: expiresAt.toISOString() };
+        return {
+          subject: input.subject,
+          patient_id: input.patient_id,
+          expires_at: await zone.format(expiresAt),
+        };
       },
     }),
   ];

@@ -86,16 +86,24 @@ export function sendTools(client: OrthancClient): AnyTool[] {
         parameters: { study_instance_uid: '1.2.826.0.1.3680043.8.498.1', destination: 'WORKSTATION1' },
       },
     ],
+    async describeAction(input, ctx) {
+      const target = await destinationFor(input.destination, ctx);
+      const study = await studyForCaller(client, input.study_instance_uid, ctx);
+      const tags = study.MainDicomTags;
+      const patient = study.PatientMainDicomTags;
+      const name = (patient.PatientName ?? '').replace('^', ', ') || 'unnamed patient';
+      const date = /^\d{8}$/.test(tags.StudyDate ?? '')
+        ? ` of ${tags.StudyDate!.slice(0, 4)}-${tags.StudyDate!.slice(4, 6)}-${tags.StudyDate!.slice(6)}`
+        : '';
+      const description = tags.StudyDescription ? `"${tags.StudyDescription}"` : 'study';
+      return (
+        `Send ${name} (${patient.PatientID ?? 'no patient id'})'s ${description}${date} ` +
+        `(${study.Series.length} series, accession ${tags.AccessionNumber || 'none'}) to ${input.destination} ` +
+        `(AE ${target.AET} at ${target.Host}:${target.Port}). The destination keeps its own copy.`
+      );
+    },
     async handler(input, ctx) {
-      const configured = await modalities(client, { signal: ctx.signal });
-      const target = configured[input.destination];
-      if (!target) {
-        throw new ToolError(
-          'NOT_FOUND',
-          `No DICOM destination named "${input.destination}". Known: ${Object.keys(configured).join(', ') || 'none'}.`,
-          { destination: input.destination, known: Object.keys(configured) },
-        );
-      }
+      const target = await destinationFor(input.destination, ctx);
       const study = await studyForCaller(client, input.study_instance_uid, ctx);
       // Permissive: one instance the destination refuses does not stop the rest; the job counts failures.
       const started = await client.postJson<{ ID: string }>(
@@ -131,6 +139,20 @@ export function sendTools(client: OrthancClient): AnyTool[] {
       };
     },
   });
+
+  /** A configured destination by name (own property only), or NOT_FOUND naming the known ones. */
+  async function destinationFor(name: string, ctx: { signal: AbortSignal }) {
+    const configured = await modalities(client, { signal: ctx.signal });
+    const target = Object.hasOwn(configured, name) ? configured[name] : undefined;
+    if (!target) {
+      throw new ToolError(
+        'NOT_FOUND',
+        `No DICOM destination named "${name}". Known: ${Object.keys(configured).join(', ') || 'none'}.`,
+        { destination: name, known: Object.keys(configured) },
+      );
+    }
+    return target;
+  }
 
   return [listDestinations, sendStudy];
 }

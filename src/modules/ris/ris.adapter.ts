@@ -2,21 +2,21 @@ import { sql } from 'kysely';
 import type { Adapter, HealthResult } from '../../core/adapter.js';
 import { type ToolCaching, withReadCache } from '../../core/cached-tools.js';
 import { type Clock, systemClock } from '../../core/clock.js';
-import { ToolError } from '../../core/errors.js';
+import { PracticeZone } from '../../core/practice-time.js';
 import type { PatientScopeSource } from '../../core/scope.js';
 import type { Database } from '../../db/database.js';
 import type { RisDeps } from './ris.access.js';
-import { getSetting, patientsReferredBy } from './ris.store.js';
+import { patientsReferredBy } from './ris.store.js';
 import type { RisDb, RisTables } from './ris.tables.js';
 import { risTools } from './ris.tools.js';
-
-const DEFAULT_TIME_ZONE = 'Africa/Johannesburg';
 
 export interface RisOptions {
   /** The product clock (default the machine's); tests and benchmarks set the day. */
   clock?: Clock;
   /** Read cache for reference data (referring physicians); none: always read the database. */
   caching?: ToolCaching;
+  /** The practice time zone (shared by every module); default: read from this database. */
+  practiceZone?: PracticeZone;
 }
 
 export function risDb(database: Database): RisDb {
@@ -26,17 +26,11 @@ export function risDb(database: Database): RisDb {
 /** The RIS module: its tables live in schema `ris` of the shared database (migration 0010). */
 export function risAdapter(database: Database, options: RisOptions = {}): Adapter {
   const db = risDb(database);
-  let timeZone: Promise<string> | undefined;
+  const zone = options.practiceZone ?? new PracticeZone(database.db);
   const deps: RisDeps = {
     db,
     now: () => (options.clock ?? systemClock).now(),
-    timeZone() {
-      timeZone ??= loadTimeZone(db).catch((error: unknown) => {
-        timeZone = undefined; // retry next call instead of caching a failure
-        throw error;
-      });
-      return timeZone;
-    },
+    timeZone: () => zone.zone(),
   };
   const all = risTools(deps);
   // Reference data changes rarely; any RIS write drops it, so a change made through this server is seen
@@ -69,16 +63,6 @@ export function risAdapter(database: Database, options: RisOptions = {}): Adapte
     async shutdown() {},
     tools: () => tools,
   };
-}
-
-async function loadTimeZone(db: RisDb): Promise<string> {
-  const zone = (await getSetting(db, 'time_zone')) ?? DEFAULT_TIME_ZONE;
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-  } catch {
-    throw new ToolError('INTERNAL', `ris.settings time_zone "${zone}" is not an IANA time zone.`);
-  }
-  return zone;
 }
 
 /** "Patients I referred": a referring doctor's login sees the patients on orders naming them. */

@@ -6,6 +6,7 @@
  * race, and it then looks again.
  */
 import { invalidField, ToolError } from '../../core/errors.js';
+import { addDays, localParts, localToInstant, minutesToClock, toZonedIso } from '../../core/practice-time.js';
 import { findFreeSlot, type Slot } from './ris.rules.js';
 import {
   type Actor,
@@ -21,7 +22,6 @@ import {
   sqlState,
 } from './ris.store.js';
 import type { RisDb, RisTrx } from './ris.tables.js';
-import { addDays, localParts, localToInstant, minutesToClock } from './ris.time.js';
 
 /**
  * SQLSTATEs that mean "another booking won": the exclusion violation itself, and the deadlock PostgreSQL
@@ -82,7 +82,7 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
           throw new ToolError(
             'CONFLICT',
             `Slot taken; next free ${describe(slot, timeZone)} in ${slot.room}. Book that time, or ask for another.`,
-            { next_free_start: slot.start.toISOString(), room: slot.room },
+            { next_free_start: toZonedIso(slot.start, timeZone), room: slot.room },
           );
         }
         return { ...slot, appointmentId: await writeSlot(trx, req, slot) };

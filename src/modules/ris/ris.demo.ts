@@ -5,6 +5,7 @@
  * adds nothing (existing patients and orders are left alone).
  */
 import { createHash } from 'node:crypto';
+import { addDays, isoWeekdayOf, localParts, localToInstant } from '../../core/practice-time.js';
 import { createRng, type Rng } from '../../dicom/synthetic.js';
 import { luhnCheckDigit, type RoomSchedule } from './ris.rules.js';
 import {
@@ -23,7 +24,6 @@ import {
   upsertPhysician,
 } from './ris.store.js';
 import type { Priority, RisDb, Sex, StudyStatus } from './ris.tables.js';
-import { addDays, isoWeekdayOf, localParts, localToInstant } from './ris.time.js';
 
 /** A study as the PACS demo generator describes it (DICOM shapes: Family^Given, YYYYMMDD). */
 export interface DemoStudy {

@@ -1,5 +1,6 @@
 /** Domain objects → tool outputs: snake_case, DICOM-style names, times with the practice offset. */
 import type { z } from 'zod';
+import { toZonedIso } from '../../core/practice-time.js';
 import type {
   appointmentSchema,
   orderSchema,
@@ -9,7 +10,6 @@ import type {
   worklistItemSchema,
 } from './ris.schemas.js';
 import type { Appointment, Order, Patient, Physician, StatusChange, WorklistEntry } from './ris.store.js';
-import { toZonedIso } from './ris.time.js';
 
 export function patientOut(p: Patient): z.input<typeof patientSchema> {
   return {

@@ -2,8 +2,15 @@
  * RIS domain rules, pure (no I/O) so they are easy to read and to test: the study status state machine,
  * the free-slot search, and the checks on South African ID numbers and ICD-10 codes.
  */
+
+import {
+  addDays,
+  clockToMinutes,
+  isoWeekdayOf,
+  localParts,
+  localToInstant,
+} from '../../core/practice-time.js';
 import type { StudyStatus } from './ris.tables.js';
-import { addDays, clockToMinutes, isoWeekdayOf, localParts, localToInstant } from './ris.time.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Study status state machine

@@ -1,6 +1,16 @@
 /** RIS scheduling: book, move, cancel, the day's worklist, and the study status state machine. */
 import { READ_ONLY, WRITE } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
+import {
+  addDays,
+  isoWeekdayOf,
+  localParts,
+  localToInstant,
+  minutesToClock,
+  parseCallerTime,
+  spokenTime,
+  toZonedIso,
+} from '../../core/practice-time.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
 import { actorOf, appointmentInScope, orderInScope, type RisDeps } from './ris.access.js';
@@ -20,20 +30,13 @@ import {
 import {
   type Appointment,
   getAppointment,
+  getOrder,
+  getPatient,
   openWeekdays,
   transitionAppointment,
   worklist,
 } from './ris.store.js';
 import type { StudyStatus } from './ris.tables.js';
-import {
-  addDays,
-  isoWeekdayOf,
-  localParts,
-  localToInstant,
-  minutesToClock,
-  parseCallerTime,
-  toZonedIso,
-} from './ris.time.js';
 
 export function scheduleTools(deps: RisDeps): AnyTool[] {
   const schedule = defineTool({
@@ -136,6 +139,23 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
     examples: [
       { description: 'Patient cancelled', parameters: { appointment_id: 42, reason: 'Patient unwell' } },
     ],
+    async describeAction(input, ctx) {
+      const appointment = await appointmentInScope(deps, ctx, input.appointment_id);
+      if (!canTransition(appointment.status, 'CANCELLED')) throw illegalTransition(appointment, 'CANCELLED');
+      const [patient, order] = await Promise.all([
+        getPatient(deps.db, appointment.patientId),
+        getOrder(deps.db, appointment.accessionNumber),
+      ]);
+      const who = patient
+        ? `${patient.givenNames} ${patient.familyName}'s`
+        : `patient ${appointment.patientId}'s`;
+      const what = order?.procedureDescription ?? appointment.modality;
+      const when = spokenTime(appointment.start, await deps.timeZone());
+      return (
+        `Cancel ${who} ${what} on ${when} in ${appointment.room} (appointment ${appointment.appointmentId}, ` +
+        `${appointment.accessionNumber}); reason: ${input.reason}. The slot is freed; the order stays and can be booked again.`
+      );
+    },
     async handler(input, ctx) {
       return changeStatus(deps, ctx, input.appointment_id, 'CANCELLED', input.reason);
     },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { READ_ONLY, WRITE } from '../../core/annotations.js';
 import { invalidField, ToolError } from '../../core/errors.js';
+import { localParts } from '../../core/practice-time.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
 import { actorOf, orderInScope, patientInScope, type RisDeps } from './ris.access.js';
@@ -34,7 +35,6 @@ import {
   sqlState,
   statusHistory,
 } from './ris.store.js';
-import { localParts } from './ris.time.js';
 
 export function risTools(deps: RisDeps): AnyTool[] {
   return [...recordTools(deps), ...scheduleTools(deps)];

@@ -1,7 +1,11 @@
 /**
- * Practice-local time without a date library. The practice zone is data (`ris.settings.time_zone`); these
+ * Practice-local time without a date library. The practice zone is data (`core.instance_settings.time_zone`,
+ * read through `PracticeZone` below); these
  * helpers work for any IANA zone through Intl, so a zone with DST would also be handled correctly.
  */
+
+import type { Kysely } from 'kysely';
+import { ToolError } from './errors.js';
 
 export interface LocalParts {
   /** YYYY-MM-DD */
@@ -135,4 +139,65 @@ export function parseCallerTime(text: string, timeZone: string): Date {
 
 function pad(n: number): string {
   return String(n).padStart(2, '0');
+}
+
+const DEFAULT_TIME_ZONE = 'Africa/Johannesburg';
+
+type SettingsTables = { 'core.instance_settings': { key: string; value: unknown } };
+
+/**
+ * The practice's time zone, read once from `core.instance_settings` (a failed read is retried on the next
+ * call instead of being cached), and times formatted in it for people and models.
+ */
+export class PracticeZone {
+  readonly #db: Kysely<SettingsTables>;
+  #zone: Promise<string> | undefined;
+
+  // biome-ignore lint/suspicious/noExplicitAny: narrowed to the one settings table below
+  constructor(db: Kysely<any>) {
+    this.#db = db.withTables<SettingsTables>();
+  }
+
+  zone(): Promise<string> {
+    this.#zone ??= this.#load().catch((error: unknown) => {
+      this.#zone = undefined;
+      throw error;
+    });
+    return this.#zone;
+  }
+
+  /** An instant as ISO 8601 in the practice zone with its offset ("2026-11-30T09:30:00+02:00"). */
+  async format(instant: Date): Promise<string> {
+    return toZonedIso(instant, await this.zone());
+  }
+
+  async #load(): Promise<string> {
+    const row = await this.#db
+      .selectFrom('core.instance_settings')
+      .select('value')
+      .where('key', '=', 'time_zone')
+      .executeTakeFirst();
+    const zone = typeof row?.value === 'string' ? row.value : DEFAULT_TIME_ZONE;
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: zone });
+    } catch {
+      throw new ToolError('INTERNAL', `core.instance_settings time_zone "${zone}" is not an IANA time zone.`);
+    }
+    return zone;
+  }
+}
+
+const WEEKDAYS_SHORT = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+const MONTHS_SHORT = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** "Mon 30 Nov 2026 09:30": how a person reads a practice-local time in a sentence. */
+export function spokenTime(instant: Date, timeZone: string): string {
+  const local = localParts(instant, timeZone);
+  return `${spokenDate(local.date)} ${minutesToClock(local.minutes)}`;
+}
+
+/** "Mon 30 Nov 2026" for a YYYY-MM-DD practice date. */
+export function spokenDate(date: string): string {
+  const [year, month, day] = date.split('-').map(Number);
+  return `${WEEKDAYS_SHORT[isoWeekdayOf(date) - 1]} ${day} ${MONTHS_SHORT[(month ?? 1) - 1]} ${year}`;
 }
