@@ -282,9 +282,21 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(consoleRoutes);
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);
+  // The API reference works on an offline clinic network: no fonts or scripts from other hosts, none of
+  // the reference UI vendor's own buttons (AI agent, MCP generator, deploy/share tools), our own title.
   await app.register(scalar, {
     routePrefix: '/docs',
-    configuration: { url: '/openapi.json', title: 'UPC MCP API' },
+    configuration: {
+      url: '/openapi.json',
+      title: 'Ubuntu Patient Care API reference',
+      metaData: { title: 'Ubuntu Patient Care API reference' },
+      withDefaultFonts: false,
+      showDeveloperTools: 'never',
+      hideClientButton: true,
+      agent: { disabled: true },
+      mcp: { disabled: true },
+      telemetry: false,
+    },
   });
 
   return app;

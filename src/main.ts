@@ -178,8 +178,13 @@ async function printToken(config: Config, args: string[]): Promise<number> {
     strict: true,
   });
   const role = values.role as Role | undefined;
-  if (!values.sub || !role || !ROLES.includes(role)) {
-    console.error(fail(`--sub and --role are required; --role is one of ${ROLES.join(', ')}`));
+  const problems: string[] = [];
+  if (!values.sub) problems.push('--sub is required (the user id the token stands for)');
+  if (!role) problems.push(`--role is required: one of ${ROLES.join(', ')}`);
+  else if (!ROLES.includes(role))
+    problems.push(`--role "${role}" is not a role: use one of ${ROLES.join(', ')}`);
+  if (problems.length > 0 || !values.sub || !role) {
+    console.error(fail(problems.join('; ')));
     return 2;
   }
   const ttl = Number(values.ttl);

@@ -60,8 +60,11 @@ export interface RateLimiter {
   consume(principal: Principal, tool: AnyTool): Promise<void>;
 }
 
-/** Stage: trims a result for the caller's role on the way out. */
-export type Redactor = (principal: Principal, tool: AnyTool, result: unknown) => unknown;
+/**
+ * Stage: trims a result for the caller's role on the way out. `input` is the caller's own validated
+ * input: a field that only echoes back what the caller just sent reveals nothing and stays visible.
+ */
+export type Redactor = (principal: Principal, tool: AnyTool, result: unknown, input?: unknown) => unknown;
 
 export interface InvocationRecord {
   request: InvocationRequest;
@@ -144,7 +147,7 @@ export class InvocationPipeline {
       const ctx = this.#context(request, principal, touched);
       if (tool.confirmation) await this.#confirm(tool, ctx, parameters, request);
       const result = await this.#run(tool, ctx, parameters);
-      const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result) : result;
+      const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result, parameters) : result;
       const durationMs = performance.now() - started;
       const record: InvocationRecord = {
         request,
@@ -328,11 +331,58 @@ export function validate<S extends z.ZodType>(schema: S, value: unknown): z.outp
   if (parsed.success) return parsed.data;
   const fields = parsed.error.issues.map((issue) => ({
     field: issue.path.length > 0 ? issue.path.join('.') : '(parameters)',
-    message: issue.message,
+    message: isMissing(issue, value) ? 'is required' : readable(issue),
     code: issue.code,
   }));
   const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
   throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+}
+
+/** A required field that was not given at all (zod says "expected string, received undefined"). */
+function isMissing(issue: z.core.$ZodIssue, value: unknown): boolean {
+  if (issue.code !== 'invalid_type' || issue.path.length === 0) return false;
+  let at: unknown = value;
+  for (const key of issue.path) {
+    if (at === null || typeof at !== 'object') return false;
+    at = (at as Record<PropertyKey, unknown>)[key as PropertyKey];
+  }
+  return at === undefined;
+}
+
+const TYPE_NAMES: Readonly<Record<string, string>> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'an object',
+};
+
+/** zod's default wording, made into a phrase that follows the field name; a schema's own message stays. */
+function readable(issue: z.core.$ZodIssue): string {
+  const isDefault = /^(Invalid|Too (small|big)|Unrecognized)/.test(issue.message);
+  if (!isDefault) return issue.message;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `${issue.keys.map((key) => `"${key}"`).join(', ')} ${issue.keys.length === 1 ? 'is' : 'are'} not a known parameter; check the spelling against the tool's input schema`;
+    case 'invalid_type':
+      return `must be ${TYPE_NAMES[issue.expected] ?? issue.expected}`;
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const [least, most] = issue.inclusive === false ? ['more than', 'less than'] : ['at least', 'at most'];
+      const limit = `${issue.code === 'too_small' ? least : most} ${String(bound)}`;
+      if (issue.origin === 'string') return `must be ${limit} characters long`;
+      if (issue.origin === 'array' || issue.origin === 'set') return `must hold ${limit} items`;
+      return `must be ${limit}`;
+    }
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'invalid_format':
+      return `must be ${issue.format === 'regex' ? 'in the documented format' : `a valid ${issue.format}`}`;
+    default:
+      return issue.message.replace(/^Invalid input: /, 'is not valid: ');
+  }
 }
 
 function toolNotFound(name: string): ToolError {

@@ -32,9 +32,11 @@ export class RoleRedactor {
     this.#plans.clear();
   }
 
-  readonly redact: Redactor = (principal: Principal, tool: AnyTool, result: unknown) => {
+  readonly redact: Redactor = (principal: Principal, tool: AnyTool, result: unknown, input?: unknown) => {
     const plan = this.#plan(principal.role, tool.module ?? '');
-    return plan ? apply(result, plan) : result;
+    if (!plan) return result;
+    // Only writes echo: a read tool's filters must not turn redaction into a guess-checking oracle.
+    return apply(result, plan, tool.annotations.readOnlyHint ? NO_ECHOES : echoedValues(input));
   };
 
   /** What to do with each sensitive field of a module for a role; null when nothing applies (fast path). */
@@ -52,16 +54,27 @@ export class RoleRedactor {
   }
 }
 
-function apply(value: unknown, plan: Map<string, FieldAction>): unknown {
-  if (Array.isArray(value)) return value.map((item) => apply(item, plan));
+const NO_ECHOES: ReadonlyMap<string, string> = new Map();
+
+/** The caller's own top-level string inputs, field → value: echoing these back reveals nothing new. */
+function echoedValues(input: unknown): ReadonlyMap<string, string> {
+  const echoes = new Map<string, string>();
+  if (input && typeof input === 'object' && !Array.isArray(input)) {
+    for (const [key, value] of Object.entries(input)) if (typeof value === 'string') echoes.set(key, value);
+  }
+  return echoes;
+}
+
+function apply(value: unknown, plan: Map<string, FieldAction>, echoes: ReadonlyMap<string, string>): unknown {
+  if (Array.isArray(value)) return value.map((item) => apply(item, plan, echoes));
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const action = plan.get(key);
-    if (action && typeof item === 'string' && item !== '') {
+    if (action && typeof item === 'string' && item !== '' && echoes.get(key) !== item) {
       out[key] = action === 'hide' ? WITHHELD : maskIdentifier(item);
     } else {
-      out[key] = apply(item, plan);
+      out[key] = apply(item, plan, echoes);
     }
   }
   return out;

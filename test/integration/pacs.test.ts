@@ -537,6 +537,22 @@ describe('pacs_anonymize_study', () => {
       study_instance_uid: study.studyInstanceUid,
     });
     expect(original.study.patient_id).toBe(patient.patientId);
+
+    // Ordinary searches leave the derived copy out; include_anonymized lists it.
+    const ordinary = await ok<{ studies: StudyRow[] }>('pacs_search_studies', { patient_id: 'TRIAL-007' });
+    expect(ordinary.studies).toEqual([]);
+    const withCopies = await ok<{ studies: StudyRow[] }>('pacs_search_studies', {
+      patient_id: 'TRIAL-007',
+      include_anonymized: true,
+    });
+    expect(withCopies.studies.map((s) => s.study_instance_uid)).toEqual([result.study_instance_uid]);
+    const byDescription = await ok<{ studies: StudyRow[] }>('pacs_search_studies', {
+      study_description: study.studyDescription,
+      limit: 100,
+    });
+    const uids = byDescription.studies.map((s) => s.study_instance_uid);
+    expect(uids).toContain(study.studyInstanceUid);
+    expect(uids).not.toContain(result.study_instance_uid);
   });
 
   it('basic profile: Orthanc invents the identity; a pseudonym is refused', async () => {

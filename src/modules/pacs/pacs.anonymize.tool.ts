@@ -6,6 +6,7 @@ import type { OrthancStudy } from './orthanc.api.js';
 import type { OrthancClient } from './orthanc.client.js';
 import { studyForCaller } from './pacs.access.js';
 import { awaitJob } from './pacs.jobs.js';
+import { ANONYMISED_COPY_MARK } from './pacs.mapping.js';
 import { studyUidInput } from './pacs.study.tools.js';
 
 export const ANONYMIZATION_PROFILES = ['basic', 'research', 'teaching'] as const;
@@ -31,9 +32,12 @@ const CLINICAL_CONTEXT = [
  */
 function anonymizeOptions(profile: Profile, pseudonym: string | undefined): Record<string, unknown> {
   const common = { KeepPrivateTags: false, Asynchronous: true };
+  // Every copy says what it is in InstitutionName (removed by the profile anyway), so ordinary searches can
+  // leave derived copies out (pacs_search_studies include_anonymized).
+  const marked = { InstitutionName: ANONYMISED_COPY_MARK };
   switch (profile) {
     case 'basic':
-      return common;
+      return { ...common, Replace: marked };
     case 'research': {
       const id = pseudonym ?? `RES-${randomBytes(5).toString('hex').toUpperCase()}`;
       return {
@@ -47,7 +51,7 @@ function anonymizeOptions(profile: Profile, pseudonym: string | undefined): Reco
           'PatientSize',
           'PatientWeight',
         ],
-        Replace: { PatientID: id, PatientName: id },
+        Replace: { ...marked, PatientID: id, PatientName: id },
         // Orthanc insists on Force to replace PatientID.
         Force: true,
       };
@@ -57,7 +61,7 @@ function anonymizeOptions(profile: Profile, pseudonym: string | undefined): Reco
       return {
         ...common,
         Keep: CLINICAL_CONTEXT,
-        Replace: { PatientID: id, PatientName: 'TEACHING^CASE' },
+        Replace: { ...marked, PatientID: id, PatientName: 'TEACHING^CASE' },
         Force: true,
       };
     }

@@ -46,6 +46,14 @@ export function patientHit(patient: OrthancPatient): PatientHitOut {
 }
 
 /** A study with its modalities and counts, computed from the study's series (which Orthanc 1.10 needs). */
+/** InstitutionName of every de-identified copy pacs_anonymize_study makes. */
+export const ANONYMISED_COPY_MARK = 'UPC DE-IDENTIFIED COPY';
+
+/** A derived, de-identified copy (not a study a person would look for by default). */
+export function isAnonymisedCopy(study: OrthancStudy): boolean {
+  return study.MainDicomTags.InstitutionName === ANONYMISED_COPY_MARK;
+}
+
 export function studyFields(study: OrthancStudy, series: readonly OrthancSeries[]): StudyOut {
   const tags = study.MainDicomTags;
   const modalities = [

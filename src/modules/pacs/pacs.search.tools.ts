@@ -6,7 +6,7 @@ import { type AnyTool, defineTool } from '../../core/tool.js';
 import { find, type OrthancPatient, type OrthancStudy } from './orthanc.api.js';
 import type { OrthancClient } from './orthanc.client.js';
 import { seriesOfStudies } from './pacs.access.js';
-import { patientHit, seriesByStudy, studyFields } from './pacs.mapping.js';
+import { isAnonymisedCopy, patientHit, seriesByStudy, studyFields } from './pacs.mapping.js';
 import {
   dicomDateRangeSchema,
   dicomText,
@@ -104,6 +104,10 @@ export function searchTools(client: OrthancClient): AnyTool[] {
       modality: modalitySchema.optional(),
       accession_number: dicomText().optional().describe('AccessionNumber; wildcards allowed'),
       study_description: dicomText().optional().describe('Words in the study description; wildcards allowed'),
+      include_anonymized: z
+        .boolean()
+        .default(false)
+        .describe('Also list de-identified copies made with pacs_anonymize_study (left out by default)'),
       ...pageInput,
     }),
     output: z.object({ studies: z.array(studySchema), next_offset: nextOffset }),
@@ -136,7 +140,10 @@ export function searchTools(client: OrthancClient): AnyTool[] {
         { signal: ctx.signal },
       );
       const page = pageOf(rows, input.offset, input.limit);
-      const studies = await visible(ctx, page.items, (s) => s.PatientMainDicomTags.PatientID);
+      // Copies are left out after the query (Orthanc has no "not equal"): a page may hold fewer than
+      // `limit` studies, and next_offset still pages on.
+      const wanted = input.include_anonymized ? page.items : page.items.filter((s) => !isAnonymisedCopy(s));
+      const studies = await visible(ctx, wanted, (s) => s.PatientMainDicomTags.PatientID);
       const series = seriesByStudy(await seriesOfStudies(client, studies, ctx.signal));
       ctx.touchPatients(...uniquePatientIds(studies.map((s) => s.PatientMainDicomTags.PatientID)));
       return {

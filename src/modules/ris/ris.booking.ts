@@ -148,7 +148,7 @@ async function searchWindow(db: RisDb, req: BookingRequest): Promise<Window> {
   if (requested && requested >= until) {
     throw invalidStart(
       rule.sameDayOnly
-        ? `must be today (${today}) for a ${rule.priority} order; omit it for the earliest free minute today`
+        ? `must be today (${today}) for ${withArticle(rule.priority)} order; omit it for the earliest free minute today`
         : `must be on or before ${lastDay} (${rule.priority} orders are booked within ${rule.horizonDays} days)`,
     );
   }
@@ -196,6 +196,16 @@ function describe(slot: { start: Date }, timeZone: string): string {
   return `${local.date} ${minutesToClock(local.minutes)}`;
 }
 
+/**
+ * "an MR", "a CT", "an urgent", "a stat": an acronym takes the article of its first letter's name (em, en,
+ * ex, ...), a word that of its first sound.
+ */
+export function withArticle(word: string): string {
+  const acronym = /^[A-Z0-9]{2,}$/.test(word);
+  const vowelSound = acronym ? /^[AEFHILMNORSX8]/.test(word) : /^[aeiou]/i.test(word);
+  return `${vowelSound ? 'an' : 'a'} ${word}`;
+}
+
 function invalidStart(message: string): ToolError {
   return invalidField('start_time', message);
 }
@@ -217,7 +227,7 @@ async function noRoomError(db: RisDb, modality: string, room?: string): Promise<
   if (!known) return new ToolError('NOT_FOUND', `No room named ${room}.`, { room });
   return new ToolError(
     'CONFLICT',
-    `Room ${known.room} is a ${known.modality} room; this order needs ${modality}. Omit room to use any ${modality} room.`,
+    `Room ${known.room} is ${withArticle(known.modality)} room; this order needs ${modality}. Omit room to use any ${modality} room.`,
     { room: known.room, modality },
   );
 }

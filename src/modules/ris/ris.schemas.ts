@@ -22,7 +22,16 @@ export const modality = z
   .toUpperCase()
   .regex(/^[A-Z]{2,3}$/, 'must be a DICOM modality code such as CT, MR, CR, US or MG');
 export const room = z.string().trim().min(1, 'must name a room, e.g. CT-1').max(32);
-export const isoDate = z.iso.date('must be a date YYYY-MM-DD');
+export const isoDate = z
+  .string()
+  .regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, {
+    message: 'must be a date YYYY-MM-DD',
+    abort: true,
+  })
+  .refine((text) => isRealDateTime(`${text}T00:00`), {
+    message: 'is not a real date (that month has fewer days)',
+  })
+  .meta({ format: 'date' });
 export const callerTime = z
   .string()
   .regex(
