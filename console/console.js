@@ -12,12 +12,11 @@ function cell(text, className) {
 }
 
 async function invoke(tool, parameters = {}) {
-  const response = await fetch('/mcp/v1/invoke', {
+  const response = await fetch('/console/invoke', {
     method: 'POST',
     headers: {
       'content-type': 'application/json',
       authorization: `Bearer ${state.token}`,
-      'x-upc-door': 'console',
     },
     body: JSON.stringify({ tool, parameters }),
   });

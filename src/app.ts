@@ -34,12 +34,18 @@ import { pacsTools } from './modules/pacs/pacs.tools.js';
 import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
-import { AccessLogController, loggerOptions, requestIdFor } from './observability/logging.js';
+import {
+  AccessLogController,
+  clientRequestId,
+  loggerOptions,
+  requestIdFor,
+} from './observability/logging.js';
 import { Metrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metrics.plugin.js';
 import { auditRoutes } from './rest/audit.routes.js';
 import { authRoutes } from './rest/auth.routes.js';
 import { consoleRoutes } from './rest/console.routes.js';
+import { auditDoorRefusals, authenticateBeforeLargeBodies } from './rest/door-guards.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
 import { buildOpenApi } from './rest/openapi.js';
 import { toolRoutes } from './rest/tools.routes.js';
@@ -111,7 +117,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   // Created first so the database reports its statements too; audit stats are read lazily at scrape time.
   let auditWriter: AuditWriter | undefined;
   const metrics = new Metrics({
-    auditStats: () => auditWriter?.stats ?? { queued: 0, lastCommitMs: 0, committedEvents: 0 },
+    auditStats: () =>
+      auditWriter?.stats ?? { queued: 0, lastCommitMs: 0, committedEvents: 0, refusedEvents: 0 },
   });
   const ownsDatabase = !options.database;
   const database = options.database ?? (await openDatabase(config, { telemetry: metrics }));
@@ -235,6 +242,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let shuttingDown = false;
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    const callers = clientRequestId(request.headers);
+    if (callers) {
+      void reply.header('x-client-request-id', callers);
+      request.log = request.log.child({ client_request_id: callers });
+    }
   });
   app.addHook('preClose', async () => {
     shuttingDown = true;
@@ -249,7 +261,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
 
   await app.register(errorsPlugin);
-  await app.register(metricsPlugin, { metrics, manager, authenticator, scrapeToken: config.METRICS_TOKEN });
+  auditDoorRefusals(app, auditWriter);
+  if (!config.UPC_INSECURE_NO_AUTH) authenticateBeforeLargeBodies(app, authenticator);
+  await app.register(metricsPlugin, {
+    metrics,
+    manager,
+    authenticator,
+    scrapeToken: config.METRICS_TOKEN,
+    allowLoopback: config.METRICS_ALLOW_LOOPBACK === true,
+  });
   await registerLoadShedding(app, config.LOAD_SHED_EVENT_LOOP_DELAY_MS);
   await app.register(helmet, {
     // The API reference page needs inline scripts and styles; everything else is JSON.
@@ -258,7 +278,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   });
   await app.register(cors, {
     origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
-    exposedHeaders: ['x-request-id', 'retry-after', 'www-authenticate'],
+    exposedHeaders: ['x-request-id', 'x-client-request-id', 'retry-after', 'www-authenticate'],
   });
   await app.register(healthRoutes, { manager, version: VERSION, isShuttingDown: () => shuttingDown });
   await app.register(toolRoutes, { registry, pipeline });

@@ -97,6 +97,9 @@ export const configSchema = z.object({
     .default(50 * 1024 * 1024),
   DEMO_DATA: booleanFlag,
   METRICS_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  // 1 lets loopback callers read /metrics without a token. Off by default: behind a same-host reverse
+  // proxy every client looks like loopback.
+  METRICS_ALLOW_LOOPBACK: booleanFlag,
   LOAD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),

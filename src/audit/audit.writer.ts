@@ -2,6 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import { ToolError } from '../core/errors.js';
 import type { AuditSink, InvocationRecord } from '../core/pipeline.js';
+import { storable } from '../core/text.js';
 import { eventHash } from './audit.hash.js';
 import { sanitiseForAudit } from './audit.sanitise.js';
 import type { AuditEvent, AuditTables } from './audit.tables.js';
@@ -18,6 +19,8 @@ export interface AuditWriterStats {
   queued: number;
   committedBatches: number;
   committedEvents: number;
+  /** Events the store refused (each one's caller was told); an alert when it grows. */
+  refusedEvents: number;
   lastCommitMs: number;
   failing: boolean;
 }
@@ -40,6 +43,7 @@ export class AuditWriter implements AuditSink {
     queued: 0,
     committedBatches: 0,
     committedEvents: 0,
+    refusedEvents: 0,
     lastCommitMs: 0,
     failing: false,
   };
@@ -77,30 +81,83 @@ export class AuditWriter implements AuditSink {
         this.stats.queued = this.#queue.length;
         const started = performance.now();
         try {
-          await this.#db.transaction().execute((trx) =>
-            appendBatch(
-              trx,
-              batch.map((w) => w.event),
-            ),
-          );
-          this.stats.committedBatches += 1;
-          this.stats.committedEvents += batch.length;
+          await this.#commit(batch);
           this.stats.lastCommitMs = performance.now() - started;
-          this.stats.failing = false;
           for (const waiter of batch) waiter.resolve();
         } catch (error) {
-          this.#failedAt = Date.now();
-          this.stats.failing = true;
-          this.log.error({ err: (error as Error).message, events: batch.length }, 'audit commit failed');
-          const refusal = new ToolError(
-            'UPSTREAM_UNAVAILABLE',
-            'The audit log cannot be written right now, so the call was not completed. Try again shortly.',
-          );
-          for (const waiter of batch) waiter.reject(refusal);
+          // One event the store refuses must not fail the other callers' events: commit them one by one,
+          // and fail only the ones that still cannot be written.
+          const failed = batch.length > 1 ? await this.#commitEach(batch) : [{ waiter: batch[0]!, error }];
+          if (failed.length < batch.length) this.stats.lastCommitMs = performance.now() - started;
+          this.#refuse(failed, batch.length);
         }
       }
     } finally {
       this.#flushing = undefined;
+    }
+  }
+
+  async #commit(batch: readonly Waiter[]): Promise<void> {
+    await this.#db.transaction().execute((trx) =>
+      appendBatch(
+        trx,
+        batch.map((w) => w.event),
+      ),
+    );
+    this.stats.committedBatches += 1;
+    this.stats.committedEvents += batch.length;
+    this.stats.failing = false;
+  }
+
+  /** Commits each event alone; resolves those that commit and returns the ones that did not. */
+  async #commitEach(batch: readonly Waiter[]): Promise<{ waiter: Waiter; error: unknown }[]> {
+    const failed: { waiter: Waiter; error: unknown }[] = [];
+    for (const waiter of batch) {
+      try {
+        await this.#commit([waiter]);
+        waiter.resolve();
+      } catch (error) {
+        failed.push({ waiter, error });
+      }
+    }
+    return failed;
+  }
+
+  /**
+   * Answers the callers whose events could not be written. When every event failed the store is down:
+   * PHI tools fail closed for a moment. When only some did, those events are the problem (an alert in the
+   * log), and only their callers hear about it.
+   */
+  #refuse(failed: readonly { waiter: Waiter; error: unknown }[], batchSize: number): void {
+    if (failed.length === 0) return;
+    const outage = failed.length === batchSize;
+    if (outage) {
+      this.#failedAt = Date.now();
+      this.stats.failing = true;
+    }
+    this.stats.refusedEvents += failed.length;
+    for (const { waiter, error } of failed) {
+      this.log.error(
+        {
+          err: (error as Error).message,
+          request_id: waiter.event.request_id,
+          tool: waiter.event.tool,
+          outage,
+        },
+        outage ? 'audit commit failed' : 'audit event refused by the store',
+      );
+      waiter.reject(
+        outage
+          ? new ToolError(
+              'UPSTREAM_UNAVAILABLE',
+              'The audit log cannot be written right now, so the call was not completed. Try again shortly.',
+            )
+          : new ToolError(
+              'INTERNAL',
+              'This call could not be recorded in the audit log, so its result is withheld. The problem has ' +
+                'been logged with the request id.',
+            ),
+      );
     }
   }
 }
@@ -127,20 +184,23 @@ async function appendBatch(trx: Transaction<AuditTables>, events: PendingEvent[]
 
 function toEvent(entry: InvocationRecord): PendingEvent {
   const request = entry.request;
+  // Every string as PostgreSQL will store it, so the hash taken here is the hash of the stored row.
+  const text = (value: string | undefined, max: number) =>
+    value === undefined ? null : storable(value.slice(0, max));
   return {
     occurred_at: new Date(Date.now() - entry.durationMs).toISOString(),
-    actor_subject: entry.principal?.subject ?? null,
+    actor_subject: text(entry.principal?.subject, 200),
     actor_role: entry.principal?.role ?? null,
     door: request.door,
-    client: request.client?.slice(0, 200) ?? null,
-    ip: request.ip ?? null,
-    tool: request.tool.slice(0, 128),
+    client: text(request.client, 200),
+    ip: text(request.ip, 64),
+    tool: storable(request.tool.slice(0, 128)),
     parameters: sanitiseForAudit(entry.parameters ?? request.parameters),
     outcome: entry.outcome,
     error_code: entry.errorCode ?? null,
-    patient_ids: entry.patientIds ?? [],
+    patient_ids: (entry.patientIds ?? []).slice(0, 1000).map((id) => storable(id.slice(0, 64))),
     phi_accessed: entry.outcome === 'success' && (entry.tool?.phi ?? false),
-    request_id: request.requestId,
+    request_id: storable(request.requestId.slice(0, 128)),
     latency_ms: Math.round(entry.durationMs * 1000) / 1000,
   };
 }

@@ -15,6 +15,8 @@ export interface DoorEvent {
   outcome: 'success' | 'error' | 'denied';
   errorCode?: ErrorCode;
   durationMs: number;
+  /** The Node request this event is about (marks it audited). */
+  raw?: object;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function recordDoorEvent(
   log: FastifyBaseLogger,
   event: DoorEvent,
 ): Promise<void> {
+  if (event.raw) markAudited(event.raw);
   await audit
     .record({
       request: {
@@ -46,4 +49,16 @@ export async function recordDoorEvent(
     .catch((error: unknown) =>
       log.error({ err: (error as Error).message, tool: event.tool }, 'audit write failed'),
     );
+}
+
+/** Requests a door has already audited (through the pipeline or as a door event). */
+const audited = new WeakSet<object>();
+
+/** Marks a request (its raw Node request) as audited, so the refusal safety net does not audit it again. */
+export function markAudited(raw: object): void {
+  audited.add(raw);
+}
+
+export function wasAudited(raw: object): boolean {
+  return audited.has(raw);
 }

@@ -6,6 +6,7 @@ import { type ErrorCode, isToolError, ToolError } from './errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { RegisteredTool, ToolRegistry } from './registry.js';
 import { type PatientScope, PatientScopeResolver } from './scope.js';
+import { hostileText } from './text.js';
 import type { AnyTool } from './tool.js';
 
 /** How the caller proved who they are: a bearer token to check, or a principal a door already checked. */
@@ -161,11 +162,16 @@ export class InvocationPipeline {
       try {
         await this.#finish(record);
       } catch (auditError) {
-        // Patient data is never handed out unaudited; other results may go, with the failure logged.
-        if (tool.phi) return { ok: false, error: auditUnavailable(), principal, durationMs };
+        // Patient data is never handed out unaudited. But a write that happened is never reported as
+        // failed (the caller would retry it): its result goes out, and the audit failure is an alert.
+        const isWrite = !tool.annotations.readOnlyHint;
+        if (tool.phi && !isWrite) {
+          const error = isToolError(auditError) ? auditError : auditUnavailable();
+          return { ok: false, error, principal, durationMs };
+        }
         this.log.error(
-          { request_id: request.requestId, err: (auditError as Error).message },
-          'audit write failed',
+          { request_id: request.requestId, tool: tool.name, err: (auditError as Error).message },
+          'audit write failed after the call succeeded',
         );
       }
       return { ok: true, result: shown, principal, durationMs };
@@ -327,6 +333,13 @@ function auditUnavailable(): ToolError {
 
 /** Validates parameters, naming each bad field so a person or model can correct the call. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  // NUL and lone surrogates first: refused by name, whatever the schema says about the field.
+  const hostile = hostileText(value);
+  if (hostile.length > 0) {
+    const fields = hostile.map((f) => ({ ...f, code: 'invalid_text' }));
+    const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+    throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+  }
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
   const fields = parsed.error.issues.map((issue) => ({

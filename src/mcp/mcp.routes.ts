@@ -56,8 +56,10 @@ export async function mcpRoutes(
 
   const sendMetadata = async (request: FastifyRequest) =>
     protectedResourceMetadata(config, publicBase(config, request));
-  app.get(PROTECTED_RESOURCE_PATH, sendMetadata);
-  app.get(`${PROTECTED_RESOURCE_PATH}/mcp`, sendMetadata);
+  // Built from the configured public URL or an allowed Host only: an unknown Host is refused, never echoed.
+  const guard = rebindingGuard(config.MCP_ALLOWED_HOSTS, config.MCP_ALLOWED_ORIGINS);
+  app.get(PROTECTED_RESOURCE_PATH, { onRequest: guard }, sendMetadata);
+  app.get(`${PROTECTED_RESOURCE_PATH}/mcp`, { onRequest: guard }, sendMetadata);
 
   app.route({
     method: ['GET', 'POST', 'DELETE'],
@@ -67,6 +69,16 @@ export async function mcpRoutes(
       const token = bearerToken(request);
       const body = postBody(request);
       const parsed = parseJson(body);
+      if (Array.isArray(parsed?.value) && batchesRemoved(request.headers['mcp-protocol-version'])) {
+        return reply.code(400).send({
+          jsonrpc: '2.0',
+          id: null,
+          error: {
+            code: -32600,
+            message: `JSON-RPC batches are not part of MCP ${String(request.headers['mcp-protocol-version'])}; send one message per request.`,
+          },
+        });
+      }
       let principal: Principal;
       try {
         principal = await authenticator.authenticate(token);
@@ -95,6 +107,11 @@ export async function mcpRoutes(
       return sendWebResponse(reply, response);
     },
   });
+}
+
+/** JSON-RPC batching was removed from MCP in 2025-06-18; 2025-03-26 clients (no header, or that one) keep it. */
+function batchesRemoved(version: string | string[] | undefined): boolean {
+  return typeof version === 'string' && version >= '2025-06-18';
 }
 
 function postBody(request: FastifyRequest): Buffer | undefined {
@@ -180,6 +197,7 @@ async function auditRefusal(
 ): Promise<void> {
   if (!audit || !isToolError(error)) return;
   await recordDoorEvent(audit, request.log, {
+    raw: request.raw,
     door: 'mcp',
     tool: requestedTool(message),
     requestId: request.id,

@@ -38,11 +38,18 @@ export const REDACTED_LOG_PATHS = [
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Accepts a caller's x-request-id when it is a plain token, otherwise mints one. */
-export function requestIdFor(req: IncomingMessage): string {
-  const incoming = req.headers['x-request-id'];
-  if (typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming)) return incoming;
+/**
+ * The server names every request itself: the request id ties a response to its log lines and its audit
+ * event, so a caller must not be able to choose it (or make two calls share one).
+ */
+export function requestIdFor(_req: IncomingMessage): string {
   return randomUUID();
+}
+
+/** A caller's own x-request-id, when it is a plain token: kept beside ours (logs, audit client field). */
+export function clientRequestId(headers: IncomingMessage['headers']): string | undefined {
+  const incoming = headers['x-request-id'];
+  return typeof incoming === 'string' && SAFE_REQUEST_ID.test(incoming) ? incoming : undefined;
 }
 
 export function loggerOptions(config: Config): FastifyServerOptions['logger'] {

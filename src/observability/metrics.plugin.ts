@@ -12,6 +12,8 @@ export interface MetricsPluginOptions {
   manager: AdapterManager;
   authenticator: Authenticator;
   scrapeToken?: string | undefined;
+  /** Loopback callers may scrape without a token (METRICS_ALLOW_LOOPBACK). */
+  allowLoopback?: boolean;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', '::ffff:127.0.0.1']);
@@ -24,8 +26,9 @@ declare module 'fastify' {
 }
 
 /**
- * HTTP metrics for every request and GET /metrics for Prometheus. Scrapes are answered to loopback
- * callers, to admin tokens, and to callers presenting METRICS_TOKEN; everyone else gets 401/403.
+ * HTTP metrics for every request and GET /metrics for Prometheus. Scrapes are answered to admin tokens
+ * and to callers presenting METRICS_TOKEN (and to loopback callers when METRICS_ALLOW_LOOPBACK is on);
+ * everyone else gets 401/403.
  */
 export const metricsPlugin = fp(async (app: FastifyInstance, options: MetricsPluginOptions) => {
   const { metrics } = options;
@@ -59,7 +62,7 @@ async function scrapeRefusal(
   request: FastifyRequest,
   options: MetricsPluginOptions,
 ): Promise<ToolError | undefined> {
-  if (LOOPBACK.has(request.ip)) return undefined;
+  if (options.allowLoopback && LOOPBACK.has(request.ip)) return undefined;
   const token = bearerToken(request);
   if (!token)
     return new ToolError('UNAUTHENTICATED', 'Metrics need a bearer token (METRICS_TOKEN or an admin token).');

@@ -87,7 +87,14 @@ export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelem
   });
 
   constructor(
-    options: { auditStats?: () => { queued: number; lastCommitMs: number; committedEvents: number } } = {},
+    options: {
+      auditStats?: () => {
+        queued: number;
+        lastCommitMs: number;
+        committedEvents: number;
+        refusedEvents: number;
+      };
+    } = {},
   ) {
     collectDefaultMetrics({ register: this.registry });
     const auditStats = options.auditStats;
@@ -114,6 +121,14 @@ export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelem
         registers: [this.registry],
         collect() {
           this.set(auditStats().committedEvents);
+        },
+      });
+      new Gauge({
+        name: 'upc_audit_events_refused',
+        help: 'Audit events the store refused since start (each caller was told); alert when it grows',
+        registers: [this.registry],
+        collect() {
+          this.set(auditStats().refusedEvents);
         },
       });
     }

@@ -40,6 +40,7 @@ export async function authRoutes(app: FastifyInstance, { login, audit }: AuthRou
         .send({ success: false, error: errorBody(failure, request.id) });
     } finally {
       await recordDoorEvent(audit, request.log, {
+        raw: request.raw,
         door: 'rest',
         tool: 'auth_login',
         requestId: request.id,

@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { markAudited } from '../core/door-events.js';
 import { errorBody, httpStatusOf } from '../core/errors.js';
 import type { InvocationPipeline, InvocationResult } from '../core/pipeline.js';
 import { validate } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
+import { clientRequestId } from '../observability/logging.js';
 import { bearerToken } from './bearer.js';
 import { abortOnClientGone } from './disconnect.js';
 
@@ -72,13 +74,20 @@ export async function toolRoutes(
     return { tools, count: tools.length };
   });
 
-  app.post('/mcp/v1/invoke', async (request, reply) => {
-    const body = validate(invokeBody, request.body);
-    return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, {
-      ...body.context,
-      confirmHow: CONFIRM_HOW.invoke,
+  // The console's own route: the server, not a header the caller sets, decides which door a call used.
+  for (const [path, door] of [
+    ['/mcp/v1/invoke', 'rest'],
+    ['/console/invoke', 'console'],
+  ] as const) {
+    app.post(path, async (request, reply) => {
+      const body = validate(invokeBody, request.body);
+      return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, {
+        ...body.context,
+        confirmHow: CONFIRM_HOW.invoke,
+        door,
+      });
     });
-  });
+  }
 
   // One route per tool, so the OpenAPI document can show each tool's own request and response schema.
   app.post<{ Params: { name: string } }>('/mcp/v1/tools/:name/invoke', async (request, reply) => {
@@ -110,6 +119,8 @@ export interface InvokeContext {
   confirmation_token?: string | undefined;
   /** How this route takes a confirmation token back (named in CONFIRMATION_REQUIRED). */
   confirmHow?: string;
+  /** The door, from the route the call came in on (default REST). */
+  door?: 'rest' | 'console';
 }
 
 /** Runs a tool for an HTTP request: identity from its bearer token, cancelled if the client goes away. */
@@ -121,14 +132,14 @@ export async function runTool(
   parameters: unknown,
   context: InvokeContext = {},
 ): Promise<InvocationResult> {
+  markAudited(request.raw); // the pipeline audits every call, allowed or refused
   return pipeline.invoke({
     tool,
     parameters,
-    // The practice console is a REST client; it labels itself so the audit log can tell its calls apart.
-    door: request.headers['x-upc-door'] === 'console' ? 'console' : 'rest',
+    door: context.door ?? 'rest',
     requestId: request.id,
     credentials: { bearer: bearerToken(request) },
-    client: request.headers['user-agent'] ?? 'unknown',
+    client: clientLabel(request),
     ip: request.ip,
     signal: abortOnClientGone(reply),
     ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
@@ -158,4 +169,11 @@ export function sendOutcome(request: FastifyRequest, reply: FastifyReply, outcom
     error: errorBody(error, request.id),
     execution_time_ms: executionTimeMs,
   });
+}
+
+/** Who is calling, for the audit log: the user agent, and the caller's own request id when it sent one. */
+export function clientLabel(request: FastifyRequest): string {
+  const agent = request.headers['user-agent'] ?? 'unknown';
+  const theirs = clientRequestId(request.headers);
+  return theirs ? `${agent} [x-request-id ${theirs}]` : agent;
 }

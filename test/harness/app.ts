@@ -30,6 +30,17 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** GET /metrics as an administrator (loopback callers need a token too, by default). */
+export async function scrapeMetrics(t: TestApp): Promise<string> {
+  const response = await t.app.inject({
+    method: 'GET',
+    url: '/metrics',
+    headers: { authorization: `Bearer ${await t.tokenFor('admin')}` },
+  });
+  if (response.statusCode !== 200) throw new Error(`scrape refused: ${response.body}`);
+  return response.body;
+}
+
 /** A complete server on its own throwaway PostgreSQL database, not listening (use inject or listen(0)). */
 export async function startTestApp(
   overrides: ConfigInput = {},

@@ -14,7 +14,11 @@ export interface PrometheusHandle {
 }
 
 /** A throwaway Prometheus (Debian package) scraping the given targets every second. */
-export async function startPrometheus(targets: string[], rulesFile?: string): Promise<PrometheusHandle> {
+export async function startPrometheus(
+  targets: string[],
+  rulesFile?: string,
+  bearerToken?: string,
+): Promise<PrometheusHandle> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'upc-prom-'));
   const port = await freePort();
   const config = [
@@ -24,6 +28,7 @@ export async function startPrometheus(targets: string[], rulesFile?: string): Pr
     ...(rulesFile ? ['rule_files:', `  - ${rulesFile}`] : []),
     'scrape_configs:',
     '  - job_name: upc-mcp',
+    ...(bearerToken ? ['    authorization:', `      credentials: '${bearerToken}'`] : []),
     '    static_configs:',
     `      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]`,
   ].join('\n');

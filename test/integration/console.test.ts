@@ -39,8 +39,8 @@ it('the console signs in like any client and its calls are audited as the consol
   const token = signIn.json().access_token as string;
   const worklist = await t.app.inject({
     method: 'POST',
-    url: '/mcp/v1/invoke',
-    headers: { authorization: `Bearer ${token}`, 'x-upc-door': 'console' },
+    url: '/console/invoke',
+    headers: { authorization: `Bearer ${token}` },
     payload: { tool: 'ris_get_worklist', parameters: {} },
   });
   expect(worklist.statusCode).toBe(200);
@@ -50,4 +50,25 @@ it('the console signs in like any client and its calls are audited as the consol
     t.app.parts.database.db,
   );
   expect(event.rows).toEqual([{ door: 'console', actor_subject: 'nomsa' }]);
+
+  // The door is the server's to say: a header claiming another door changes nothing.
+  const claimed = await t.app.inject({
+    method: 'POST',
+    url: '/mcp/v1/invoke',
+    headers: { authorization: `Bearer ${token}`, 'x-upc-door': 'console', 'x-request-id': 'mine-1' },
+    payload: { tool: 'ris_get_worklist', parameters: {} },
+  });
+  expect(claimed.headers['x-request-id']).not.toBe('mine-1');
+  expect(claimed.headers['x-client-request-id']).toBe('mine-1');
+  const recorded = await sql<{ door: string; request_id: string; client: string }>`
+    SELECT door, request_id, client FROM audit.events WHERE request_id = ${claimed.json().request_id}`.execute(
+    t.app.parts.database.db,
+  );
+  expect(recorded.rows).toEqual([
+    {
+      door: 'rest',
+      request_id: claimed.headers['x-request-id'],
+      client: 'lightMyRequest [x-request-id mine-1]',
+    },
+  ]);
 });

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { classifyDatabaseError, databaseToolError } from '../../src/db/database.errors.js';
-import { startTestApp, type TestApp } from '../harness/app.js';
+import { scrapeMetrics, startTestApp, type TestApp } from '../harness/app.js';
 import { freePort } from '../harness/postgres.js';
 import { call, createPhysician } from '../harness/ris.js';
 
@@ -142,7 +142,7 @@ describe('a RIS backed by a PostgreSQL that is slow, then gone, then back', () =
       await locker.query('ROLLBACK');
       await locker.end();
     }
-    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    const metrics = await scrapeMetrics(t);
     expect(metrics).toMatch(
       /upc_backend_errors_total\{backend="database",operation="select",outcome="timeout"\} 1/,
     );

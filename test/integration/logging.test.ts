@@ -63,12 +63,13 @@ it('logs JSON lines with the request id, and never the patient data a call carri
     },
   });
   expect(response.statusCode).toBe(500);
-  expect(response.json().error).toMatchObject({ error_code: 'INTERNAL', request_id: 'req-log-1' });
+  const requestId = response.headers['x-request-id'] as string;
+  expect(response.json().error).toMatchObject({ error_code: 'INTERNAL', request_id: requestId });
   expect(response.body).not.toMatch(/database exploded|at .*\.ts:\d+/);
 
   const mine = lines
     .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((l) => l.request_id === 'req-log-1');
+    .filter((l) => l.request_id === requestId);
   expect(mine.length).toBeGreaterThanOrEqual(3); // incoming, the handler's line, the failure, completed
   expect(mine.some((l) => l.msg === 'tool failed unexpectedly')).toBe(true);
   const text = lines.join('\n');

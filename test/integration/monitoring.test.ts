@@ -5,6 +5,8 @@ import { REPO_ROOT } from '../harness/cli.js';
 import { runFile, startPrometheus } from '../harness/prometheus.js';
 import { requireProgram } from '../harness/requirements.js';
 
+const SCRAPE_TOKEN = 'monitoring-scrape-token-0123456789';
+const SCRAPER = { authorization: `Bearer ${SCRAPE_TOKEN}` };
 const ALERTS = `${REPO_ROOT}deploy/prometheus/alerts.yaml`;
 const DASHBOARD = `${REPO_ROOT}deploy/grafana/mcp-dashboard.json`;
 
@@ -12,7 +14,7 @@ let t: TestApp;
 let base: string;
 
 beforeAll(async () => {
-  t = await startTestApp();
+  t = await startTestApp({ METRICS_TOKEN: SCRAPE_TOKEN });
   base = await t.app.listen({ host: '127.0.0.1', port: 0 });
   await t.invoke('admin_get_system_status', {}, 'admin');
 });
@@ -43,7 +45,7 @@ describe('alerts and dashboard', () => {
         (m) => m[1]!,
       ),
     ];
-    const exposed = (await (await fetch(`${base}/metrics`)).text())
+    const exposed = (await (await fetch(`${base}/metrics`, { headers: SCRAPER })).text())
       .split('\n')
       .filter((line) => line.startsWith('# TYPE '))
       .map((line) => line.split(' ')[2]!);
@@ -57,7 +59,7 @@ describe('alerts and dashboard', () => {
 describe('Prometheus', () => {
   it('scrapes the server: the target is up and the tool counters arrive', async () => {
     const target = base.replace('http://', '');
-    const prometheus = await startPrometheus([target], ALERTS);
+    const prometheus = await startPrometheus([target], ALERTS, SCRAPE_TOKEN);
     try {
       let up = '';
       let invocations = '';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/core/tool.js';
-import { startTestApp, type TestApp } from '../harness/app.js';
+import { scrapeMetrics, startTestApp, type TestApp } from '../harness/app.js';
 
 let t: TestApp;
 
@@ -44,8 +44,7 @@ function registerBlockingTool(app: TestApp): void {
 
 describe('metrics', () => {
   it('counts tool invocations, errors and HTTP requests by route pattern, with no PHI in labels', async () => {
-    const scrape = async () =>
-      (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    const scrape = async () => await scrapeMetrics(t);
     const before = await scrape();
     await t.invoke('admin_get_system_status', {}, 'admin');
     await t.invoke('admin_get_system_status', {}, 'receptionist');
@@ -76,9 +75,18 @@ describe('metrics', () => {
     expect(after).not.toMatch(/UPC\d{6}/);
   });
 
-  it('answers scrapes from loopback, the scrape token and admins only', async () => {
+  it('answers scrapes from the scrape token and admins only; loopback is no exemption unless configured', async () => {
     const remote = { remoteAddress: '10.1.2.3' };
     expect((await t.app.inject({ method: 'GET', url: '/metrics', ...remote })).statusCode).toBe(401);
+    const loopback = { remoteAddress: '127.0.0.1' };
+    expect((await t.app.inject({ method: 'GET', url: '/metrics', ...loopback })).statusCode).toBe(401);
+    const exempt = await startTestApp({ METRICS_ALLOW_LOOPBACK: '1' });
+    try {
+      expect((await exempt.app.inject({ method: 'GET', url: '/metrics', ...loopback })).statusCode).toBe(200);
+      expect((await exempt.app.inject({ method: 'GET', url: '/metrics', ...remote })).statusCode).toBe(401);
+    } finally {
+      await exempt.close();
+    }
     const clerk = await t.tokenFor('billing_clerk');
     expect(
       (

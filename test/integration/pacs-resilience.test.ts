@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PracticePlan } from '../../src/dicom/synthetic.js';
-import { startTestApp, type TestApp } from '../harness/app.js';
+import { scrapeMetrics, startTestApp, type TestApp } from '../harness/app.js';
 import { loadSyntheticPractice, type OrthancHandle, startOrthanc } from '../harness/orthanc.js';
 
 const TIMEOUT_MS = 1_000;
@@ -80,7 +80,7 @@ describe('Orthanc down and back', () => {
     expect(open.json().error.message).toMatch(/paused/);
     expect(ms).toBeLessThan(TIMEOUT_MS); // answered without waiting on the dead Orthanc
 
-    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    const metrics = await scrapeMetrics(t);
     expect(metrics).toMatch(/upc_backend_breaker_state\{backend="orthanc"\} 2/);
     expect(metrics).toMatch(
       /upc_backend_errors_total\{backend="orthanc",operation="POST \/tools",outcome="error"\} [1-9]/,
@@ -103,9 +103,7 @@ describe('Orthanc down and back', () => {
     expect(back.json().result.study.study_instance_uid).toBe(uid);
 
     const recovered = await health();
-    expect((await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body).toMatch(
-      /upc_backend_breaker_state\{backend="orthanc"\} 0/,
-    );
+    expect(await scrapeMetrics(t)).toMatch(/upc_backend_breaker_state\{backend="orthanc"\} 0/);
     expect(recovered.status).toBe('ok');
     expect(recovered.modules.pacs).toMatchObject({ status: 'up', details: { breaker: 'closed' } });
   });

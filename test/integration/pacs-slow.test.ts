@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PracticePlan } from '../../src/dicom/synthetic.js';
-import { startTestApp, type TestApp } from '../harness/app.js';
+import { scrapeMetrics, startTestApp, type TestApp } from '../harness/app.js';
 import { type DelayProxy, startDelayProxy } from '../harness/delay-proxy.js';
 import { loadSyntheticPractice, type OrthancHandle, startOrthanc } from '../harness/orthanc.js';
 
@@ -93,7 +93,7 @@ describe('Orthanc slow, then quick again', () => {
     });
     expect(ms).toBeLessThan(TIMEOUT_MS);
     expect(await pacsHealth()).toMatchObject({ status: 'degraded', pacs: { status: 'down' } });
-    const metrics = (await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '127.0.0.1' })).body;
+    const metrics = await scrapeMetrics(t);
     expect(metrics).toMatch(
       /upc_backend_errors_total\{backend="orthanc",operation="[^"]+",outcome="timeout"\} [1-9]/,
     );

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineTool } from '../../src/core/tool.js';
@@ -48,13 +49,14 @@ describe('REST door', () => {
     expect(response.json()).toEqual({ ready: true });
   });
 
-  it('echoes a caller-supplied x-request-id and mints one otherwise', async () => {
+  it('mints its own request id always, keeping a caller-supplied one beside it', async () => {
     const given = await t.app.inject({
       method: 'GET',
       url: '/ready',
       headers: { 'x-request-id': 'abc-123' },
     });
-    expect(given.headers['x-request-id']).toBe('abc-123');
+    expect(given.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(given.headers['x-client-request-id']).toBe('abc-123');
     const minted = await t.app.inject({
       method: 'GET',
       url: '/ready',
@@ -150,16 +152,34 @@ describe('REST door', () => {
     expect(response.json().result.status).toBe('degraded');
   });
 
-  it('refuses bodies over the limit with 413 without parsing them', async () => {
+  it('refuses bodies over the limit with 413 without parsing them, and large anonymous bodies unread', async () => {
     const big = 'x'.repeat(t.config.BODY_LIMIT_BYTES + 10);
-    const response = await t.app.inject({
+    const anonymous = await t.app.inject({
       method: 'POST',
       url: '/mcp/v1/invoke',
       headers: { 'content-type': 'application/json' },
       payload: big,
     });
+    expect(anonymous.statusCode).toBe(401);
+    expect(anonymous.json().error.error_code).toBe('UNAUTHENTICATED');
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/mcp/v1/invoke',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await t.tokenFor('admin')}` },
+      payload: big,
+    });
     expect(response.statusCode).toBe(413);
     expect(response.json().error.error_code).toBe('PAYLOAD_TOO_LARGE');
+    // Both refusals at the door are in the audit log with their reason.
+    await t.app.parts.auditWriter.flush();
+    const events = await sql<{ request_id: string; tool: string; error_code: string }>`
+      SELECT request_id, tool, error_code FROM audit.events
+      WHERE request_id IN (${anonymous.json().error.request_id}, ${response.json().error.request_id})
+      ORDER BY id`.execute(t.app.parts.database.db);
+    expect(events.rows.map((e) => [e.tool, e.error_code])).toEqual([
+      ['http:refused', 'UNAUTHENTICATED'],
+      ['http:refused', 'PAYLOAD_TOO_LARGE'],
+    ]);
   });
 
   it('malformed JSON → 400 in the one error shape, no stack trace', async () => {
