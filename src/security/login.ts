@@ -18,10 +18,20 @@ export interface IssuedToken {
   expires_in: number;
 }
 
+/** The one answer to a failed sign-in, whatever failed: nobody learns which usernames exist. */
+export const SIGN_IN_REFUSED =
+  'Wrong username or password. After repeated failures sign-in for that name is slowed down for a while; ' +
+  'an administrator can unlock an account.';
+
 /**
- * Password sign-in for built-in users. Failed attempts are counted per client address and per username
- * (over the limit → RATE_LIMITED with Retry-After), and repeated failures lock the account for a while.
- * Unknown users cost the same argon2 work as known ones, so timing does not reveal who has an account.
+ * Password sign-in for built-in users.
+ * - Unknown, wrong-password, disabled and locked accounts get the same answer, and unknown users cost the
+ *   same argon2 work, so neither the message nor the timing reveals who has an account.
+ * - Failures slow a username down on a curve (after `lock_after_failures`, 30 s doubling up to
+ *   `lock_minutes`), counted alike for names that exist and names that do not; an administrator can
+ *   unlock (`upc-mcp users unlock`), and a successful sign-in resets it.
+ * - An address is slowed only after `address_limit` failures in the window (password spraying): high
+ *   enough that a practice behind one NAT address is not locked out by a stranger's few guesses.
  */
 export class LoginService {
   #dummyHash: Promise<string> | undefined;
@@ -41,40 +51,40 @@ export class LoginService {
   ): Promise<{ token: IssuedToken; user: UserRecord }> {
     const name = username.trim().toLowerCase();
     const windowMs = this.limits.window_seconds * 1000;
-    for (const key of [`login:ip:${ip}`, `login:user:${name}`]) {
-      const seen = await this.counters.peek(key).catch(() => ({ count: 0, resetInMs: 0 }));
-      if (seen.count >= this.limits.limit) {
-        const retryAfter = Math.max(1, Math.ceil(seen.resetInMs / 1000));
-        throw new ToolError('RATE_LIMITED', `Too many failed sign-ins. Try again in ${retryAfter} s.`, {
-          retry_after_seconds: retryAfter,
-        });
-      }
-    }
+    const [byName, byAddress] = await Promise.all(
+      [`login:user:${name}`, `login:ip:${ip}`].map((key) =>
+        this.counters.peek(key).catch(() => ({ count: 0, resetInMs: 0 })),
+      ),
+    );
     const user = await findUser(this.db, name);
-    const valid = await verifyPassword(user?.passwordHash ?? (await this.#dummy()), password);
-    if (user?.lockedUntil && user.lockedUntil > new Date()) {
+    // The same curve for every name: a real account keeps its count in the database (so an administrator
+    // can unlock it), a name that does not exist in the counters; the answers are the same.
+    const nameWait = user
+      ? Math.max(0, (user.lockedUntil?.getTime() ?? 0) - Date.now())
+      : byName!.count >= this.limits.lock_after_failures
+        ? Math.min(waitAfterFailures(byName!.count, this.limits), byName!.resetInMs)
+        : 0;
+    const addressWait = byAddress!.count >= this.limits.address_limit ? byAddress!.resetInMs : 0;
+    const waitMs = Math.max(nameWait, addressWait);
+    if (waitMs > 0) {
+      const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
       throw new ToolError(
-        'UNAUTHENTICATED',
-        `This account is locked after repeated failed sign-ins until ${user.lockedUntil.toISOString()}. An administrator can unlock it.`,
+        'RATE_LIMITED',
+        `Too many failed sign-ins for this name or from this address. Try again in ${retryAfter} s.`,
+        { retry_after_seconds: retryAfter },
       );
     }
+    const valid = await verifyPassword(user?.passwordHash ?? (await this.#dummy()), password);
     if (!user || !valid || user.disabled) {
+      const failures = (user ? user.failedAttempts : byName!.count) + 1;
       await Promise.all([
         this.counters.hit(`login:ip:${ip}`, windowMs).catch(() => undefined),
         this.counters.hit(`login:user:${name}`, windowMs).catch(() => undefined),
         user && !user.disabled
-          ? recordFailedLogin(
-              this.db,
-              name,
-              this.limits.lock_after_failures,
-              this.limits.lock_minutes * 60_000,
-            )
+          ? recordFailedLogin(this.db, name, waitAfterFailures(failures, this.limits))
           : undefined,
       ]);
-      throw new ToolError(
-        'UNAUTHENTICATED',
-        'The username or password is wrong, or the account is disabled.',
-      );
+      throw new ToolError('UNAUTHENTICATED', SIGN_IN_REFUSED);
     }
     await recordSuccessfulLogin(this.db, name);
     const accessToken = await issueToken(this.tokens, {
@@ -93,4 +103,11 @@ export class LoginService {
     this.#dummyHash ??= hashPassword('not-a-real-password-only-for-timing');
     return this.#dummyHash;
   }
+}
+
+/** How long a name must wait after this many failures: nothing, then 30 s doubling up to lock_minutes. */
+export function waitAfterFailures(failures: number, limits: PolicyDocument['rate_limits']['login']): number {
+  if (failures < limits.lock_after_failures) return 0;
+  const doublings = Math.min(failures - limits.lock_after_failures, 20);
+  return Math.min(30_000 * 2 ** doublings, limits.lock_minutes * 60_000);
 }

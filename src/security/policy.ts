@@ -33,12 +33,14 @@ const policyFileSchema = z.object({
       login: windowSchema.extend({
         lock_after_failures: z.number().int().min(1).default(5),
         lock_minutes: z.number().int().min(1).default(15),
+        /** Failed sign-ins from one address per window before that address is slowed (password spraying). */
+        address_limit: z.number().int().min(1).default(50),
       }),
     })
     .default({
       default: { limit: 1000, window_seconds: 900 },
       classes: {},
-      login: { limit: 10, window_seconds: 900, lock_after_failures: 5, lock_minutes: 15 },
+      login: { limit: 10, window_seconds: 900, lock_after_failures: 5, lock_minutes: 15, address_limit: 50 },
     }),
   redaction: z.partialRecord(z.enum(REDACTION_KINDS), redactionRule).default({}),
 });

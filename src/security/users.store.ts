@@ -115,27 +115,20 @@ export async function updateUser(
 }
 
 /** Counts a failed sign-in atomically; locks the account when the count reaches `lockAfter`. */
+/** Counts a failed sign-in; `waitMs` (from the delay curve) is how long the name is now held off. */
 export async function recordFailedLogin(
   db: Kysely<SecurityTables>,
   username: string,
-  lockAfter: number,
-  lockForMs: number,
-): Promise<{ failedAttempts: number; lockedUntil: Date | null } | undefined> {
-  const row = await db
-    .updateTable('security.users')
-    .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
-    .where('username', '=', username)
-    .returning(['failed_attempts'])
-    .executeTakeFirst();
-  if (!row) return undefined;
-  if (row.failed_attempts < lockAfter) return { failedAttempts: row.failed_attempts, lockedUntil: null };
-  const lockedUntil = new Date(Date.now() + lockForMs);
+  waitMs: number,
+): Promise<void> {
   await db
     .updateTable('security.users')
-    .set({ locked_until: lockedUntil })
+    .set((eb) => ({
+      failed_attempts: eb('failed_attempts', '+', 1),
+      ...(waitMs > 0 ? { locked_until: new Date(Date.now() + waitMs) } : {}),
+    }))
     .where('username', '=', username)
     .execute();
-  return { failedAttempts: row.failed_attempts, lockedUntil };
 }
 
 export async function recordSuccessfulLogin(db: Kysely<SecurityTables>, username: string): Promise<void> {
