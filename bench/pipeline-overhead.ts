@@ -65,6 +65,7 @@ try {
     reportProgress: () => {},
     patientScope: () => scope.resolve(principal),
     touchPatients: () => {},
+    mayView: () => true,
   };
   let n = 0;
   const request = (credentials: InvocationRequest['credentials']): InvocationRequest => ({

@@ -3,6 +3,7 @@ import helmet from '@fastify/helmet';
 import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { auditAdapter } from './audit/audit.adapter.js';
+import { auditKey } from './audit/audit.key.js';
 import { auditDb } from './audit/audit.store.js';
 import { auditTools } from './audit/audit.tools.js';
 import { AuditWriter } from './audit/audit.writer.js';
@@ -143,9 +144,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     database.kind === 'postgres' && config.DATABASE_URL
       ? await openDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, { telemetry: metrics })
       : database;
-  auditWriter = new AuditWriter(auditDatabase.db, app.log);
+  const identifierKey = auditKey(config);
+  auditWriter = new AuditWriter(auditDatabase.db, app.log, { identifierKey });
   manager.add(databaseAdapter(database));
-  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db), practiceZone)));
+  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db), practiceZone, identifierKey)));
   const readCache = createReadCache(config, app.log);
   const caching = (ttlMs: number): ToolCaching => ({ cache: readCache, ttlMs, telemetry: metrics });
   // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
@@ -199,6 +201,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       // PostgreSQL down or slow → UPSTREAM_UNAVAILABLE / UPSTREAM_TIMEOUT rather than INTERNAL.
       errorMapper: databaseToolError,
       formatTime: (instant) => practiceZone.format(instant),
+      visibility: (role, kind) => policy.mayViewKind(role, kind),
     },
     app.log,
   );

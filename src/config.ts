@@ -55,6 +55,9 @@ export const configSchema = z.object({
   ORTHANC_BREAKER_COOLDOWN_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   ORTHANC_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   JWT_SECRET_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  // Signs the audit chain's external checkpoints and keys identifier hashes in the audit log; kept out of
+  // the database. Default: derived from the JWT signing secret.
+  AUDIT_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   JWT_ISSUER: z.string().min(1).default('upc-mcp'),
   JWT_AUDIENCE: z.string().min(1).default('upc-mcp'),
   JWKS_URL: optionalUrl,
@@ -142,7 +145,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       const variable = String(issue.path[0] ?? 'config');
       const value = env[variable];
       const shown =
-        variable.includes('SECRET') || variable.includes('PASSWORD') || variable.includes('TOKEN')
+        variable.includes('SECRET') ||
+        variable.includes('PASSWORD') ||
+        variable.includes('TOKEN') ||
+        variable.endsWith('_KEY')
           ? '(hidden)'
           : JSON.stringify(value);
       return `${variable}=${shown}: ${issue.message}`;

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { sha256Hex } from '../core/stable-json.js';
 import { storable } from '../core/text.js';
 
@@ -8,6 +9,23 @@ const BLOB_MIN_LENGTH = 1024;
 const MAX_DEPTH = 8;
 const MAX_ARRAY = 100;
 const MAX_KEYS = 200;
+/** National identifiers and member numbers: kept as keyed hashes, never in clear (auditors read parameters). */
+const IDENTIFIER_KEYS = new Set(['sa_id_number', 'medical_aid_number', 'member_number', 'OtherPatientIDs']);
+
+export interface AuditSanitiseOptions {
+  /** Key for identifier hashes (not held by the database); without one identifiers are masked whole. */
+  identifierKey?: Buffer;
+}
+
+/**
+ * An identifier as the audit log keeps it: an HMAC, so events about one number can still be found (by an
+ * administrator who hashes the number with the same key: admin_search_audit's sa_id_number filter) but the
+ * number cannot be read back.
+ */
+export function keyedIdentifier(value: string, key: Buffer | undefined): string {
+  if (!key) return '[identifier withheld]';
+  return `hmac:${createHmac('sha256', key).update(storable(value.trim())).digest('hex').slice(0, 32)}`;
+}
 
 /**
  * Parameters as they are kept in the audit log: secrets removed, binaries (and base64 files) replaced by
@@ -15,7 +33,7 @@ const MAX_KEYS = 200;
  * Linear in the size of its input and bounded in the size of its output: it cannot fail on content, so
  * one odd call can never stop the audit log (a regular expression over an 8 MB string once did).
  */
-export function sanitiseForAudit(value: unknown, depth = 0): unknown {
+export function sanitiseForAudit(value: unknown, options: AuditSanitiseOptions = {}, depth = 0): unknown {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return sanitiseString(value);
   if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
@@ -23,7 +41,7 @@ export function sanitiseForAudit(value: unknown, depth = 0): unknown {
   if (value instanceof Uint8Array) return binarySummary(value.byteLength, sha256Hex(value));
   if (depth >= MAX_DEPTH) return '[nested too deeply]';
   if (Array.isArray(value)) {
-    const items = value.slice(0, MAX_ARRAY).map((item) => sanitiseForAudit(item, depth + 1));
+    const items = value.slice(0, MAX_ARRAY).map((item) => sanitiseForAudit(item, options, depth + 1));
     if (value.length > MAX_ARRAY) items.push(`[${value.length - MAX_ARRAY} more items]`);
     return items;
   }
@@ -38,7 +56,10 @@ export function sanitiseForAudit(value: unknown, depth = 0): unknown {
       }
       const item = (value as Record<string, unknown>)[key];
       const safeKey = storable(key.slice(0, 100));
-      out[safeKey] = SECRET_KEY.test(safeKey) ? '[removed]' : sanitiseForAudit(item, depth + 1);
+      if (SECRET_KEY.test(safeKey)) out[safeKey] = '[removed]';
+      else if (IDENTIFIER_KEYS.has(safeKey) && typeof item === 'string')
+        out[safeKey] = keyedIdentifier(item, options.identifierKey);
+      else out[safeKey] = sanitiseForAudit(item, options, depth + 1);
     }
     return out;
   }

@@ -8,6 +8,8 @@ export interface AuditQuery {
   outcome?: 'success' | 'error' | 'denied' | undefined;
   from?: string | undefined;
   to?: string | undefined;
+  /** Events whose parameters held this SA ID number, by its keyed hash (the number itself is not stored). */
+  sa_id_hash?: string | undefined;
   /** Events with a smaller id than this (cursor for the next page, newest first). */
   before_id?: number | undefined;
   limit: number;
@@ -33,6 +35,7 @@ function applyFilters<O>(
   if (filters.patient_id) q = q.where(sql<boolean>`patient_ids @> ARRAY[${filters.patient_id}]::text[]`);
   if (filters.from) q = q.where('occurred_at', '>=', new Date(filters.from) as never);
   if (filters.to) q = q.where('occurred_at', '<', new Date(filters.to) as never);
+  if (filters.sa_id_hash) q = q.where(sql<boolean>`parameters->>'sa_id_number' = ${filters.sa_id_hash}`);
   return q;
 }
 

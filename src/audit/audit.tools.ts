@@ -4,6 +4,7 @@ import { READ_ONLY } from '../core/annotations.js';
 import { ToolError } from '../core/errors.js';
 import type { PracticeZone } from '../core/practice-time.js';
 import { defineTool } from '../core/tool.js';
+import { keyedIdentifier } from './audit.sanitise.js';
 import { exportEvents, phiAccessReport, searchEvents } from './audit.store.js';
 import type { AuditEvent, AuditTables } from './audit.tables.js';
 
@@ -57,7 +58,7 @@ function publicEvent(event: AuditEvent): z.input<typeof eventSchema> {
  * The audit tools. Times people read (search results, the PHI access report) are in the practice zone with
  * its offset; the export for a SIEM stays in UTC, the form log pipelines expect.
  */
-export function auditTools(db: Kysely<AuditTables>, zone: PracticeZone) {
+export function auditTools(db: Kysely<AuditTables>, zone: PracticeZone, identifierKey: Buffer) {
   const searchAudit = defineTool({
     name: 'admin_search_audit',
     title: 'Search the audit log',
@@ -66,6 +67,11 @@ export function auditTools(db: Kysely<AuditTables>, zone: PracticeZone) {
       'Filter by actor, patient_id, tool, outcome and time range; page with before_id = next_before_id.',
     input: z.object({
       ...filters,
+      sa_id_number: z
+        .string()
+        .regex(/^[0-9]{13}$/, 'must be a 13-digit SA ID number')
+        .optional()
+        .describe('Events whose parameters held this SA ID number (only for roles that may see SA IDs)'),
       before_id: z.number().int().positive().optional().describe('Cursor from next_before_id'),
       limit: z.number().int().min(1).max(500).default(50),
     }),
@@ -84,9 +90,19 @@ export function auditTools(db: Kysely<AuditTables>, zone: PracticeZone) {
       },
       { description: 'Everything that touched one patient', parameters: { patient_id: 'UPC000123' } },
     ],
-    async handler(input) {
+    async handler(input, ctx) {
       checkRange(input.from, input.to);
-      const events = await searchEvents(db, input);
+      // The log keeps SA IDs as keyed hashes; a role that may see SA IDs finds events by hashing the number.
+      if (input.sa_id_number && !ctx.mayView('national_id'))
+        throw new ToolError(
+          'FORBIDDEN',
+          'Your role may not see SA ID numbers, so it may not search by them.',
+        );
+      const { sa_id_number, ...query } = input;
+      const events = await searchEvents(db, {
+        ...query,
+        ...(sa_id_number ? { sa_id_hash: keyedIdentifier(sa_id_number, identifierKey) } : {}),
+      });
       const last = events.at(-1);
       return {
         events: await Promise.all(

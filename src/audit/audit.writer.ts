@@ -52,6 +52,7 @@ export class AuditWriter implements AuditSink {
     // biome-ignore lint/suspicious/noExplicitAny: narrowed to the audit tables below
     db: Kysely<any>,
     private readonly log: FastifyBaseLogger,
+    private readonly options: { identifierKey?: Buffer } = {},
   ) {
     this.#db = db.withTables<AuditTables>();
   }
@@ -63,7 +64,7 @@ export class AuditWriter implements AuditSink {
 
   record(entry: InvocationRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event: toEvent(entry), resolve, reject });
+      this.#queue.push({ event: toEvent(entry, this.options.identifierKey), resolve, reject });
       this.stats.queued = this.#queue.length;
       this.#flushing ??= this.#drain();
     });
@@ -182,7 +183,7 @@ async function appendBatch(trx: Transaction<AuditTables>, events: PendingEvent[]
   await trx.updateTable('audit.chain_head').set({ last_id: id, last_hash: prev }).execute();
 }
 
-function toEvent(entry: InvocationRecord): PendingEvent {
+function toEvent(entry: InvocationRecord, identifierKey: Buffer | undefined): PendingEvent {
   const request = entry.request;
   // Every string as PostgreSQL will store it, so the hash taken here is the hash of the stored row.
   const text = (value: string | undefined, max: number) =>
@@ -195,7 +196,7 @@ function toEvent(entry: InvocationRecord): PendingEvent {
     client: text(request.client, 200),
     ip: text(request.ip, 64),
     tool: storable(request.tool.slice(0, 128)),
-    parameters: sanitiseForAudit(entry.parameters ?? request.parameters),
+    parameters: sanitiseForAudit(entry.parameters ?? request.parameters, { identifierKey }),
     outcome: entry.outcome,
     error_code: entry.errorCode ?? null,
     patient_ids: (entry.patientIds ?? []).slice(0, 1000).map((id) => storable(id.slice(0, 64))),

@@ -24,7 +24,9 @@ export interface Adapter {
    * Output fields holding sensitive data, by kind (`findings: 'clinical_text'`, `id_number': 'national_id'`).
    * The policy file decides which roles see each kind; the security stage masks or withholds the rest.
    */
-  redactions?: Readonly<Record<string, 'clinical_text' | 'national_id' | 'member_number'>>;
+  redactions?: Readonly<
+    Record<string, 'clinical_text' | 'national_id' | 'member_number' | 'contact_details'>
+  >;
 }
 
 export type ModuleStatus = 'up' | 'down';

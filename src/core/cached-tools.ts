@@ -163,6 +163,7 @@ function recordingPatients(ctx: CallContext, patients: string[]): CallContext {
     signal: ctx.signal,
     reportProgress: (update) => ctx.reportProgress(update),
     patientScope: () => ctx.patientScope(),
+    mayView: (kind) => ctx.mayView(kind),
     touchPatients: (...ids) => {
       patients.push(...ids);
       ctx.touchPatients(...ids);

@@ -49,4 +49,9 @@ export interface CallContext {
   patientScope(): Promise<PatientScope>;
   /** Records which patients this call touched, for the audit log. */
   touchPatients(...patientIds: string[]): void;
+  /**
+   * Whether this caller's role may see a kind of sensitive data (`national_id`, `clinical_text`, ...), e.g.
+   * before searching by it: a search by a value the role may not see would reveal it.
+   */
+  mayView(kind: string): boolean;
 }

@@ -105,6 +105,8 @@ export interface PipelineStages {
   errorMapper?: (error: unknown) => ToolError | undefined;
   /** A time a person reads (e.g. a confirmation's expiry), in the practice zone with its offset. */
   formatTime?: (instant: Date) => Promise<string>;
+  /** Whether a role may see a kind of sensitive data (the policy's redaction rules). */
+  visibility?: (role: Principal['role'], kind: string) => boolean;
 }
 
 const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -286,6 +288,7 @@ export class InvocationPipeline {
       touchPatients: (...patientIds: string[]) => {
         for (const id of patientIds) touched.add(id);
       },
+      mayView: (kind: string) => this.stages.visibility?.(principal.role, kind) ?? true,
     };
     if (request.idempotencyKey) ctx.idempotencyKey = request.idempotencyKey;
     return ctx;

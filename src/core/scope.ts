@@ -50,3 +50,17 @@ export function assertInScope(scope: PatientScope, patientId: string): void {
     );
   }
 }
+
+/**
+ * The one answer a scoped caller (a referring doctor) gets for a record it may not see, whether it does not
+ * exist or belongs to someone else's patient: two different answers would tell it which records exist.
+ * Callers who see every patient still hear NOT_FOUND for what does not exist.
+ */
+export function notVisible(what: string, details: Record<string, unknown>): ToolError {
+  return new ToolError(
+    'OUT_OF_SCOPE',
+    `${what} is not one you may see: there is no such record, or it belongs to a patient outside your ` +
+      'scope (not referred by or assigned to you).',
+    details,
+  );
+}

@@ -14,7 +14,7 @@ const windowSchema = z.object({
   window_seconds: z.number().int().min(1).max(86_400),
 });
 
-export const REDACTION_KINDS = ['clinical_text', 'national_id', 'member_number'] as const;
+export const REDACTION_KINDS = ['clinical_text', 'national_id', 'member_number', 'contact_details'] as const;
 export type RedactionKind = (typeof REDACTION_KINDS)[number];
 
 const redactionRule = z.union([
@@ -98,6 +98,13 @@ export class Policy implements Authorizer {
   }
 
   /** Whether a role may see a kind of sensitive field. */
+  /** `mayView` for a kind named at run time; an unknown kind is visible (nothing declares it sensitive). */
+  mayViewKind(role: Role, kind: string): boolean {
+    return (REDACTION_KINDS as readonly string[]).includes(kind)
+      ? this.mayView(role, kind as RedactionKind)
+      : true;
+  }
+
   mayView(role: Role, kind: RedactionKind): boolean {
     const rule = this.document.redaction[kind];
     if (!rule) return true;

@@ -14,7 +14,22 @@ export function maskIdentifier(value: string): string {
   return `${'*'.repeat(value.length - 4)}${value.slice(-4)}`;
 }
 
-type FieldAction = 'hide' | 'mask';
+/**
+ * An SA ID number is masked whole: its first digits are the birth date and its next the sex, which other
+ * fields show, and the last is a check digit, so a partly masked number could be worked out in a few guesses.
+ */
+export function maskWhole(value: string): string {
+  return '*'.repeat(value.length);
+}
+
+type FieldAction = 'hide' | 'mask' | 'mask-whole';
+
+const ACTION_FOR_KIND: Readonly<Record<string, FieldAction>> = {
+  clinical_text: 'hide',
+  contact_details: 'hide',
+  national_id: 'mask-whole',
+  member_number: 'mask',
+};
 
 /**
  * Trims results on the way out according to the caller's role: clinical text withheld, identifiers
@@ -46,7 +61,7 @@ export class RoleRedactor {
     if (plan !== undefined) return plan;
     const actions = new Map<string, FieldAction>();
     for (const [field, kind] of Object.entries(this.#fieldsByModule.get(module) ?? {})) {
-      if (!this.policy.mayView(role, kind)) actions.set(field, kind === 'clinical_text' ? 'hide' : 'mask');
+      if (!this.policy.mayView(role, kind)) actions.set(field, ACTION_FOR_KIND[kind] ?? 'hide');
     }
     plan = actions.size > 0 ? actions : null;
     this.#plans.set(key, plan);
@@ -71,11 +86,23 @@ function apply(value: unknown, plan: Map<string, FieldAction>, echoes: ReadonlyM
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
     const action = plan.get(key);
-    if (action && typeof item === 'string' && item !== '' && echoes.get(key) !== item) {
-      out[key] = action === 'hide' ? WITHHELD : maskIdentifier(item);
-    } else {
+    if (!action || item === null || item === undefined || item === '' || echoes.get(key) === item) {
       out[key] = apply(item, plan, echoes);
+    } else {
+      out[key] = redactValue(item, action);
     }
   }
   return out;
+}
+
+/** One sensitive value (a string, or a DICOM sequence / list holding strings) for a role that may not see it. */
+function redactValue(item: unknown, action: FieldAction): unknown {
+  if (typeof item === 'string') {
+    if (action === 'hide') return WITHHELD;
+    return action === 'mask-whole' ? maskWhole(item) : maskIdentifier(item);
+  }
+  if (typeof item !== 'object' || item === null) return item; // numbers and flags carry no identifier text
+  if (action === 'hide') return WITHHELD;
+  if (Array.isArray(item)) return item.map((value) => redactValue(value, action));
+  return Object.fromEntries(Object.entries(item).map(([key, value]) => [key, redactValue(value, action)]));
 }

@@ -139,7 +139,10 @@ it('an auditor sees recent activity, including the console calls just made, but 
 
 it('a wrong password shows the server’s message and signs nobody in', async () => {
   const page = await signIn('thandeka', 'wrong password');
-  await page.locator('#signin-error').filter({ hasText: /Wrong username or password/ }).waitFor();
+  await page
+    .locator('#signin-error')
+    .filter({ hasText: /Wrong username or password/ })
+    .waitFor();
   expect(await page.locator('#who').textContent()).toBe('not signed in');
   await page.close();
 });

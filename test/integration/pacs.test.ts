@@ -736,6 +736,7 @@ describe('long work: progress and cancellation (handlers called directly)', () =
       reportProgress: (update) => progress.push(update),
       patientScope: async () => ({ kind: 'all' }),
       touchPatients: (...ids) => touched.push(...ids),
+      mayView: () => true,
     };
   }
 

@@ -4,6 +4,7 @@ import { addDays } from '../../src/core/practice-time.js';
 import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
 import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
+import { WITHHELD } from '../../src/security/redaction.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { practiceTime, testNow, testToday } from '../harness/clock.js';
 import {
@@ -344,12 +345,17 @@ describe('reschedule and cancel', () => {
     );
     expect(same.ok).toBe(true);
 
-    const order = await call(t, 'ris_get_order', { accession_number: a }, 'receptionist');
-    expect(order.result.status_history.map((h: { note: string | null }) => h.note)).toEqual([
+    const notes = async (role: 'radiographer' | 'receptionist') =>
+      (await call(t, 'ris_get_order', { accession_number: a }, role)).result.status_history.map(
+        (h: { note: string | null }) => h.note,
+      );
+    expect(await notes('radiographer')).toEqual([
       null,
       `moved from ${day}T09:00:00+02:00 in ${set.rooms[0]}: Patient request`,
       `moved from ${day}T10:00:00+02:00 in ${set.rooms[0]}`,
     ]);
+    // Status notes are free text ("contrast reaction, urticaria"): clinical text, withheld from the desk.
+    expect(await notes('receptionist')).toEqual([null, WITHHELD, WITHHELD]);
 
     await call(t, 'ris_update_study_status', { appointment_id: id, status: 'REGISTERED' }, 'radiographer');
     const late = await call(

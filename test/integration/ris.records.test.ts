@@ -259,10 +259,25 @@ describe('patient scope for referring doctors', () => {
     const order = await call(t, 'ris_get_order', { accession_number: theirOrder }, doctor);
     expect(order.error).toEqual({
       error_code: 'OUT_OF_SCOPE',
-      message: 'This record belongs to a patient outside your scope (not referred by or assigned to you).',
+      message:
+        `Order ${theirOrder} is not one you may see: there is no such record, or it belongs to a patient ` +
+        'outside your scope (not referred by or assigned to you).',
       request_id: expect.any(String),
       details: { accession_number: theirOrder },
     });
+    // An order that does not exist gets the very same answer: no existence oracle for a scoped caller.
+    const absent = await call(t, 'ris_get_order', { accession_number: 'ACC99999999' }, doctor);
+    expect({ ...absent.error, request_id: 'x' }).toEqual({
+      ...order.error,
+      request_id: 'x',
+      message: order.error.message.replace(theirOrder, 'ACC99999999'),
+      details: { accession_number: 'ACC99999999' },
+    });
+    expect(absent.status).toBe(order.status);
+    // Staff who see every patient still hear plainly that it does not exist.
+    expect(
+      (await call(t, 'ris_get_order', { accession_number: 'ACC99999999' }, 'receptionist')).error,
+    ).toMatchObject({ error_code: 'NOT_FOUND' });
     // A token claim widens it.
     const claimed = await call(
       t,

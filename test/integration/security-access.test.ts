@@ -119,7 +119,7 @@ describe('redaction by role', () => {
   const cases = [
     [
       'radiologist',
-      { findings: PATIENT.findings, id_number: '*********9087', member_number: '*********7766' },
+      { findings: PATIENT.findings, id_number: '*************', member_number: '*********7766' },
     ],
     [
       'receptionist',
@@ -127,7 +127,7 @@ describe('redaction by role', () => {
     ],
     [
       'billing_clerk',
-      { findings: WITHHELD, id_number: '*********9087', member_number: PATIENT.member_number },
+      { findings: WITHHELD, id_number: '*************', member_number: PATIENT.member_number },
     ],
     [
       'admin',

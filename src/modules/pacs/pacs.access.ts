@@ -1,7 +1,7 @@
 /** Shared reads used by several tools: a study by UID with the scope check, and series for many studies. */
 import type { CallContext } from '../../core/context.js';
 import { ToolError } from '../../core/errors.js';
-import { assertInScope } from '../../core/scope.js';
+import { inScope, notVisible } from '../../core/scope.js';
 import { find, type OrthancSeries, type OrthancStudy, studyByUid } from './orthanc.api.js';
 import type { OrthancClient } from './orthanc.client.js';
 
@@ -15,6 +15,9 @@ export async function studyForCaller(
   ctx: CallContext,
 ): Promise<OrthancStudy> {
   const study = await studyByUid(client, studyInstanceUid, { signal: ctx.signal });
+  const scope = await ctx.patientScope();
+  const what = `Study ${studyInstanceUid}`;
+  if (!study && scope.kind !== 'all') throw notVisible(what, { study_instance_uid: studyInstanceUid });
   if (!study) {
     throw new ToolError(
       'NOT_FOUND',
@@ -24,8 +27,8 @@ export async function studyForCaller(
     );
   }
   const patientId = study.PatientMainDicomTags.PatientID ?? '';
-  assertInScope(await ctx.patientScope(), patientId);
   ctx.touchPatients(patientId);
+  if (!inScope(scope, patientId)) throw notVisible(what, { study_instance_uid: studyInstanceUid });
   return study;
 }
 

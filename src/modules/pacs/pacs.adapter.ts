@@ -41,6 +41,15 @@ export function orthancFromConfig(config: Config, telemetry?: BackendTelemetry):
 export function pacsAdapter(client: OrthancClient, tools: AnyTool[] = pacsTools(client)): Adapter {
   return {
     name: 'pacs',
+    // DICOM tags returned with include_tags go through the same field-level redaction as RIS fields.
+    redactions: {
+      OtherPatientIDs: 'national_id',
+      OtherPatientIDsSequence: 'national_id',
+      PatientAddress: 'contact_details',
+      PatientTelephoneNumbers: 'contact_details',
+      PatientMotherBirthName: 'contact_details',
+      MilitaryRank: 'contact_details',
+    },
     async initialize() {
       await client.getJson<OrthancSystem>('/system');
     },

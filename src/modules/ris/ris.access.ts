@@ -1,7 +1,7 @@
 /** What every RIS handler needs: its data, the practice clock, and scoped loading of single items. */
 import type { CallContext } from '../../core/context.js';
 import { ToolError } from '../../core/errors.js';
-import { assertInScope, inScope } from '../../core/scope.js';
+import { assertInScope, inScope, notVisible } from '../../core/scope.js';
 import {
   type Actor,
   type Appointment,
@@ -44,12 +44,13 @@ export async function patientInScope(deps: RisDeps, ctx: CallContext, patientId:
  */
 export async function orderInScope(deps: RisDeps, ctx: CallContext, accessionNumber: string): Promise<Order> {
   const order = await getOrder(deps.db, accessionNumber);
+  const what = `Order ${accessionNumber}`;
+  const details = { accession_number: accessionNumber };
   if (!order) {
-    throw new ToolError('NOT_FOUND', `No order with accession number ${accessionNumber}.`, {
-      accession_number: accessionNumber,
-    });
+    if ((await ctx.patientScope()).kind !== 'all') throw notVisible(what, details);
+    throw new ToolError('NOT_FOUND', `No order with accession number ${accessionNumber}.`, details);
   }
-  await assertPatientVisible(ctx, order.patientId, { accession_number: accessionNumber });
+  await assertPatientVisible(ctx, order.patientId, what, details);
   return order;
 }
 
@@ -59,22 +60,26 @@ export async function appointmentInScope(
   appointmentId: number,
 ): Promise<Appointment> {
   const appointment = await getAppointment(deps.db, appointmentId);
+  const what = `Appointment ${appointmentId}`;
+  const details = { appointment_id: appointmentId };
   if (!appointment) {
-    throw new ToolError('NOT_FOUND', `No appointment ${appointmentId}. Find it with ris_get_worklist.`, {
-      appointment_id: appointmentId,
-    });
-  }
-  await assertPatientVisible(ctx, appointment.patientId, { appointment_id: appointmentId });
-  return appointment;
-}
-
-async function assertPatientVisible(ctx: CallContext, patientId: string, details: Record<string, unknown>) {
-  ctx.touchPatients(patientId);
-  if (!inScope(await ctx.patientScope(), patientId)) {
+    if ((await ctx.patientScope()).kind !== 'all') throw notVisible(what, details);
     throw new ToolError(
-      'OUT_OF_SCOPE',
-      'This record belongs to a patient outside your scope (not referred by or assigned to you).',
+      'NOT_FOUND',
+      `No appointment ${appointmentId}. Find it with ris_get_worklist.`,
       details,
     );
   }
+  await assertPatientVisible(ctx, appointment.patientId, what, details);
+  return appointment;
+}
+
+async function assertPatientVisible(
+  ctx: CallContext,
+  patientId: string,
+  what: string,
+  details: Record<string, unknown>,
+) {
+  ctx.touchPatients(patientId); // the audit records whose record was asked for; the caller is not told
+  if (!inScope(await ctx.patientScope(), patientId)) throw notVisible(what, details);
 }

@@ -48,6 +48,8 @@ export function risAdapter(database: Database, options: RisOptions = {}): Adapte
       sa_id_number: 'national_id',
       medical_aid_number: 'member_number',
       clinical_indication: 'clinical_text',
+      // Free-text status notes ("contrast reaction, urticaria") are clinical text too.
+      note: 'clinical_text',
     },
     async initialize() {
       await deps.timeZone();

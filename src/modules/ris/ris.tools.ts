@@ -61,6 +61,18 @@ function recordTools(deps: RisDeps): AnyTool[] {
       { description: 'By MRN', parameters: { patient_id: 'UPC000123' } },
     ],
     async handler(input, ctx) {
+      // Searching by a value the role may not see would reveal it, one guess at a time.
+      for (const [field, kind] of [
+        ['sa_id_number', 'national_id'],
+        ['medical_aid_number', 'member_number'],
+      ] as const) {
+        if (input[field] !== undefined && !ctx.mayView(kind))
+          throw new ToolError(
+            'FORBIDDEN',
+            `Your role may not see ${field === 'sa_id_number' ? 'SA ID numbers' : 'medical aid numbers'}, so it may not search by them. Search by name and date of birth instead.`,
+            { field },
+          );
+      }
       const [family, given] = (input.patient_name ?? '').replace(/\*+$/, '').split('^');
       const patients = await searchPatients(
         deps.db,
