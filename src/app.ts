@@ -3,7 +3,7 @@ import helmet from '@fastify/helmet';
 import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { auditAdapter } from './audit/audit.adapter.js';
-import { auditKey } from './audit/audit.key.js';
+import { auditKey, checkpointFile } from './audit/audit.key.js';
 import { auditDb } from './audit/audit.store.js';
 import { auditTools } from './audit/audit.tools.js';
 import { AuditWriter } from './audit/audit.writer.js';
@@ -145,7 +145,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       ? await openDatabase({ ...config, DATABASE_POOL_SIZE: 2 }, { telemetry: metrics })
       : database;
   const identifierKey = auditKey(config);
-  auditWriter = new AuditWriter(auditDatabase.db, app.log, { identifierKey });
+  auditWriter = new AuditWriter(auditDatabase.db, app.log, {
+    identifierKey,
+    checkpoints: {
+      key: identifierKey,
+      file: checkpointFile(config),
+      everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000,
+    },
+  });
   manager.add(databaseAdapter(database));
   manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db), practiceZone, identifierKey)));
   const readCache = createReadCache(config, app.log);

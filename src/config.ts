@@ -58,6 +58,17 @@ export const configSchema = z.object({
   // Signs the audit chain's external checkpoints and keys identifier hashes in the audit log; kept out of
   // the database. Default: derived from the JWT signing secret.
   AUDIT_KEY: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
+  // Signed checkpoints of the audit chain go to the log and to this file (default DATA_DIR/audit-checkpoints.jsonl),
+  // every AUDIT_CHECKPOINT_SECONDS while events are written, at shutdown and after each archive.
+  AUDIT_CHECKPOINT_FILE: optionalString,
+  // `upc-mcp audit archive` connects with these credentials (a login in role upc_audit_archiver).
+  AUDIT_ARCHIVE_DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must start with postgres:// or postgresql://')
+      .optional(),
+  ),
+  AUDIT_CHECKPOINT_SECONDS: z.coerce.number().int().min(0).max(86_400).default(60),
   JWT_ISSUER: z.string().min(1).default('upc-mcp'),
   JWT_AUDIENCE: z.string().min(1).default('upc-mcp'),
   JWKS_URL: optionalUrl,

@@ -15,7 +15,7 @@ export function auditAdapter(writer: AuditWriter, tools: AnyTool[]): Adapter {
         : { ok: false, error: 'audit log writes are failing', details };
     },
     async shutdown() {
-      await writer.flush();
+      await writer.close();
     },
     tools: () => tools,
   };

@@ -59,21 +59,10 @@ export async function archiveBefore(
   await once(out, 'finish');
   const sha256 = digest.digest('hex');
 
-  await db.transaction().execute(async (trx) => {
-    // The append-only trigger lets DELETE through only inside a transaction that sets this flag.
-    await sql`SELECT set_config('audit.archiving', 'on', true)`.execute(trx);
-    await trx
-      .insertInto('audit.seals')
-      .values({
-        first_id: check.startedAfterId + 1,
-        last_id: lastId,
-        last_hash: lastHash,
-        event_count: count,
-        export_sha256: sha256,
-        export_name: path.basename(file),
-      })
-      .execute();
-    await trx.deleteFrom('audit.events').where('id', '<=', lastId).execute();
-  });
+  // Sealing and removing go through audit.archive_through, which only the audit owner's function may do
+  // (the application's role cannot delete events); it checks the last archived event's hash again.
+  await sql`SELECT audit.archive_through(${lastId}, ${lastHash}, ${count}, ${sha256}, ${path.basename(file)})`.execute(
+    db,
+  );
   return { archived: count, firstId: check.startedAfterId + 1, lastId, file, sha256 };
 }

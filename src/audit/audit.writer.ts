@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { ToolError } from '../core/errors.js';
 import type { AuditSink, InvocationRecord } from '../core/pipeline.js';
 import { storable } from '../core/text.js';
+import { writeCheckpoint } from './audit.checkpoint.js';
 import { eventHash } from './audit.hash.js';
 import { sanitiseForAudit } from './audit.sanitise.js';
 import type { AuditEvent, AuditTables } from './audit.tables.js';
@@ -52,7 +53,11 @@ export class AuditWriter implements AuditSink {
     // biome-ignore lint/suspicious/noExplicitAny: narrowed to the audit tables below
     db: Kysely<any>,
     private readonly log: FastifyBaseLogger,
-    private readonly options: { identifierKey?: Buffer } = {},
+    private readonly options: {
+      identifierKey?: Buffer;
+      /** Signed checkpoints of the chain, outside the database (audit.checkpoint.ts). */
+      checkpoints?: { key: Buffer; file: string; everyMs: number };
+    } = {},
   ) {
     this.#db = db.withTables<AuditTables>();
   }
@@ -108,6 +113,40 @@ export class AuditWriter implements AuditSink {
     this.stats.committedBatches += 1;
     this.stats.committedEvents += batch.length;
     this.stats.failing = false;
+    this.#checkpointWhenDue();
+  }
+
+  #lastCheckpointAt = 0;
+  #checkpointing: Promise<void> | undefined;
+
+  /** A signed checkpoint once the interval has passed (never blocking a call: it runs on its own). */
+  #checkpointWhenDue(): void {
+    const settings = this.options.checkpoints;
+    if (!settings || this.#checkpointing) return;
+    if (Date.now() - this.#lastCheckpointAt < settings.everyMs) return;
+    this.#lastCheckpointAt = Date.now();
+    this.#checkpointing = this.checkpoint('periodic').finally(() => {
+      this.#checkpointing = undefined;
+    });
+  }
+
+  /** Writes a signed checkpoint of the chain to the log stream and the checkpoint file. */
+  async checkpoint(reason: 'periodic' | 'shutdown'): Promise<void> {
+    const settings = this.options.checkpoints;
+    if (!settings) return;
+    try {
+      const signed = await writeCheckpoint(this.#db, settings.key, settings.file, reason);
+      this.log.info({ audit_checkpoint: signed }, 'audit checkpoint');
+    } catch (error) {
+      this.log.error({ err: (error as Error).message }, 'audit checkpoint failed');
+    }
+  }
+
+  /** At shutdown: everything queued committed, then a last checkpoint. */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.#checkpointing;
+    if (this.stats.committedEvents > 0) await this.checkpoint('shutdown');
   }
 
   /** Commits each event alone; resolves those that commit and returns the ones that did not. */
@@ -163,24 +202,32 @@ export class AuditWriter implements AuditSink {
   }
 }
 
-/** Appends events after the chain head, which is locked so concurrent writers (replicas) take turns. */
-async function appendBatch(trx: Transaction<AuditTables>, events: PendingEvent[]): Promise<void> {
-  const head = await trx
-    .selectFrom('audit.chain_head')
-    .select(['last_id', 'last_hash'])
-    .forUpdate()
-    .executeTakeFirstOrThrow();
-  let id = Number(head.last_id);
-  let prev = head.last_hash;
+/**
+ * Appends events after the chain head. The head is locked (so concurrent writers, e.g. replicas, take
+ * turns) and the rows go in through audit.append, which accepts only events that continue the chain: the
+ * application's database role has no UPDATE or DELETE on the log (migration 0012).
+ */
+async function appendBatch(trx: Transaction<AuditTables>, events: PendingEvent[]): Promise<ChainHead> {
+  const head = await sql<{ last_id: string | number; last_hash: string }>`
+    SELECT last_id, last_hash FROM audit.head_for_append()`.execute(trx);
+  const locked = head.rows[0];
+  if (!locked) throw new Error('audit.head_for_append returned no chain head');
+  let id = Number(locked.last_id);
+  let prev = locked.last_hash;
   const rows = events.map((event) => {
     id += 1;
     const chained = { ...event, id, prev_hash: prev };
     const hash = eventHash(chained);
     prev = hash;
-    return { ...chained, parameters: JSON.stringify(event.parameters ?? null), hash };
+    return { ...chained, hash };
   });
-  await trx.insertInto('audit.events').values(rows).execute();
-  await trx.updateTable('audit.chain_head').set({ last_id: id, last_hash: prev }).execute();
+  await sql`SELECT audit.append(${JSON.stringify(rows)}::jsonb)`.execute(trx);
+  return { lastId: id, lastHash: prev };
+}
+
+export interface ChainHead {
+  lastId: number;
+  lastHash: string;
 }
 
 function toEvent(entry: InvocationRecord, identifierKey: Buffer | undefined): PendingEvent {

@@ -1,13 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { archiveBefore } from '../audit/audit.archive.js';
+import { verifyAgainstCheckpoints, writeCheckpoint } from '../audit/audit.checkpoint.js';
+import { auditKey, checkpointFile } from '../audit/audit.key.js';
 import { auditDb, exportEvents } from '../audit/audit.store.js';
 import { CSV_HEADER, csvRows } from '../audit/audit.tools.js';
 import { verifyChain } from '../audit/audit.verify.js';
 import type { Config } from '../config.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import { fail, ok } from './output.js';
+import { fail, ok, warn } from './output.js';
 
 export const AUDIT_HELP = `Usage: upc-mcp audit <verify|export|archive> [options]
 
@@ -30,27 +32,49 @@ export async function auditCommand(config: Config, args: string[]): Promise<numb
     },
     strict: true,
   });
-  // No statement time limit: verifying or archiving a long audit log may run for minutes.
-  const database = await openDatabase({ ...config, DATABASE_STATEMENT_TIMEOUT_MS: 0 });
+  // No statement time limit: verifying or archiving a long audit log may run for minutes. Archiving runs
+  // with its own credentials when given (a login in role upc_audit_archiver): the application's cannot.
+  const url =
+    sub === 'archive' && config.AUDIT_ARCHIVE_DATABASE_URL ? config.AUDIT_ARCHIVE_DATABASE_URL : undefined;
+  const database = await openDatabase({
+    ...config,
+    ...(url ? { DATABASE_URL: url } : {}),
+    DATABASE_STATEMENT_TIMEOUT_MS: 0,
+  });
+  const key = auditKey(config);
+  const checkpoints = checkpointFile(config);
   try {
-    await migrate(database);
+    if (!url) await migrate(database);
     const db = auditDb(database.db);
     switch (sub) {
       case 'verify': {
         const result = await verifyChain(db, (n) => {
           if (n % 100_000 === 0) process.stderr.write(`  checked ${n} events\n`);
         });
-        if (result.ok) {
-          console.log(
-            ok(
-              `audit chain intact: ${result.checked} events checked (ids ${result.startedAfterId + 1}..${result.lastId})`,
-            ),
-          );
-          return 0;
+        if (!result.ok) {
+          console.log(fail(`audit chain BROKEN at event ${result.broken?.id}: ${result.broken?.reason}`));
+          console.log(`  ${result.checked} events before it verified`);
+          return 1;
         }
-        console.log(fail(`audit chain BROKEN at event ${result.broken?.id}: ${result.broken?.reason}`));
-        console.log(`  ${result.checked} events before it verified`);
-        return 1;
+        // The chain is consistent in itself; now against the signed checkpoints kept outside the database.
+        const anchored = await verifyAgainstCheckpoints(db, key, checkpoints);
+        if (!anchored.ok) {
+          console.log(fail(`audit chain BROKEN against its signed checkpoints: ${anchored.reason}`));
+          return 1;
+        }
+        console.log(
+          ok(
+            `audit chain intact: ${result.checked} events checked (ids ${result.startedAfterId + 1}..${result.lastId})`,
+          ),
+        );
+        console.log(
+          anchored.checkpoints > 0
+            ? ok(
+                `matches ${anchored.checkpoints} signed checkpoints (latest ${anchored.latest?.at}, event ${anchored.latest?.last_id})`,
+              )
+            : warn(`no signed checkpoints in ${checkpoints}: checked against itself only`),
+        );
+        return 0;
       }
       case 'export': {
         if (values.format !== 'jsonl' && values.format !== 'csv') throw new Error('--format is jsonl or csv');
@@ -82,6 +106,8 @@ export async function auditCommand(config: Config, args: string[]): Promise<numb
           );
         }
         const result = await archiveBefore(db, before, values.out);
+        // A signed checkpoint of the new start: otherwise verify would take the archive for a trimming.
+        if (result) await writeCheckpoint(db, key, checkpoints, 'archive');
         console.log(
           result
             ? ok(

@@ -62,12 +62,19 @@ export async function migrate(
   try {
     await session.exec(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
     try {
-      await session.exec(`CREATE TABLE IF NOT EXISTS public.schema_migrations (
-        version integer PRIMARY KEY,
-        name text NOT NULL,
-        checksum text NOT NULL,
-        applied_at timestamptz NOT NULL DEFAULT now()
-      )`);
+      // Created only when missing: the application's own role (upc_app) may not create tables, and on an
+      // up-to-date database it has nothing to create.
+      const [ledger] = await session.query<{ present: boolean }>(
+        "SELECT to_regclass('public.schema_migrations') IS NOT NULL AS present",
+      );
+      if (!ledger?.present) {
+        await session.exec(`CREATE TABLE IF NOT EXISTS public.schema_migrations (
+          version integer PRIMARY KEY,
+          name text NOT NULL,
+          checksum text NOT NULL,
+          applied_at timestamptz NOT NULL DEFAULT now()
+        )`);
+      }
       const done = await session.query<{ version: number; name: string; checksum: string }>(
         'SELECT version, name, checksum FROM public.schema_migrations ORDER BY version',
       );

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { inject } from 'vitest';
 import { buildApp } from '../../src/app.js';
@@ -47,6 +50,8 @@ export async function startTestApp(
   options: { clock?: SettableClock } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
+  // Each app keeps its signed audit checkpoints in a folder of its own, never in the checkout's ./data.
+  const checkpointDir = mkdtempSync(path.join(os.tmpdir(), 'upc-checkpoints-'));
   const database = await createTestDatabase(inject('pgAdminUrl'));
   const config = testConfig({
     DATABASE_URL: database.url,
@@ -56,6 +61,7 @@ export async function startTestApp(
     DATABASE_POOL_SIZE: '10',
     // Shedding reacts to machine load; only the test that exercises it turns it on.
     LOAD_SHED_EVENT_LOOP_DELAY_MS: '0',
+    AUDIT_CHECKPOINT_FILE: path.join(checkpointDir, 'audit-checkpoints.jsonl'),
     ...overrides,
   });
   let app: FastifyInstance;
@@ -88,6 +94,7 @@ export async function startTestApp(
     async close() {
       await app.close();
       await database.drop();
+      rmSync(checkpointDir, { recursive: true, force: true });
     },
   };
 }
