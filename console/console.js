@@ -78,7 +78,7 @@ async function refreshWorklist() {
 /** A closed day says so and offers the next open day, instead of an empty table. */
 function showClosed(result) {
   $('worklist-closed').hidden = result.open;
-  $('worklist-closed-note').textContent = result.open ? '' : result.note;
+  $('worklist-closed-note').textContent = result.open ? '' : result.closed_notice;
   const next = $('worklist-next-open');
   next.hidden = result.open || !result.next_open_date;
   if (result.next_open_date) {

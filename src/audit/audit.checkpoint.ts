@@ -127,7 +127,9 @@ export async function verifyAgainstCheckpoints(
       return {
         ok: false,
         checkpoints: entries.length,
-        reason: `checkpoint ${index + 1} in ${file} is not signed with the audit key (altered or forged)`,
+        reason:
+          `checkpoint ${index + 1} in ${file} is not signed with this audit key: altered or forged, or ` +
+          'verify runs with another AUDIT_KEY / JWT_SECRET_KEY than the server',
       };
     }
     signed.push(candidate);

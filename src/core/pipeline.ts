@@ -335,9 +335,18 @@ function auditUnavailable(): ToolError {
 }
 
 /** Validates parameters, naming each bad field so a person or model can correct the call. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
-  // NUL and lone surrogates first: refused by name, whatever the schema says about the field.
-  const hostile = hostileText(value);
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  options: { textCheckedLater?: string } = {},
+): z.output<S> {
+  // NUL and lone surrogates first: refused by name, whatever the schema says about the field. A door
+  // leaves its `parameters` to the pipeline, which checks them (and audits the call under the tool).
+  const checked =
+    options.textCheckedLater && value && typeof value === 'object' && !Array.isArray(value)
+      ? { ...(value as Record<string, unknown>), [options.textCheckedLater]: undefined }
+      : value;
+  const hostile = hostileText(checked);
   if (hostile.length > 0) {
     const fields = hostile.map((f) => ({ ...f, code: 'invalid_text' }));
     const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');

@@ -9,7 +9,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 export function rebindingGuard(allowedHosts: string[], allowedOrigins: string[]) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const host = validateHostHeader(request.headers.host, allowedHosts);
-    if (!host.ok) return refuse(reply, `Host not allowed: ${host.message}`);
+    // The refused Host is not echoed back (a response must not reflect what the caller chose).
+    if (!host.ok) return refuse(reply, 'Host not allowed');
     const origin = request.headers.origin;
     if (origin === undefined) return;
     const checked = validateOriginHeader(origin, allowedOrigins);

@@ -80,7 +80,7 @@ export async function toolRoutes(
     ['/console/invoke', 'console'],
   ] as const) {
     app.post(path, async (request, reply) => {
-      const body = validate(invokeBody, request.body);
+      const body = validate(invokeBody, request.body, { textCheckedLater: 'parameters' });
       return invokeThroughPipeline(pipeline, request, reply, body.tool, body.parameters, {
         ...body.context,
         confirmHow: CONFIRM_HOW.invoke,

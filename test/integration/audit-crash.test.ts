@@ -96,7 +96,12 @@ it('after kill -9 under load, every acknowledged call has its audit event and th
     await database.close();
   }
 
-  const verify = await runCli(['audit', 'verify'], { DATABASE_URL: db.url, DATA_DIR: dataDir });
+  // The verifier needs the audit key the server had (derived from its JWT secret here).
+  const verify = await runCli(['audit', 'verify'], {
+    DATABASE_URL: db.url,
+    DATA_DIR: dataDir,
+    JWT_SECRET_KEY: SECRET,
+  });
   expect(verify.stdout).toMatch(/audit chain intact/);
   expect(verify.code).toBe(0);
 
@@ -108,7 +113,11 @@ it('after kill -9 under load, every acknowledged call has its audit event and th
   await client.query("UPDATE audit.events SET outcome = 'denied' WHERE id = 5");
   await client.query('COMMIT');
   await client.end();
-  const broken = await runCli(['audit', 'verify'], { DATABASE_URL: db.url, DATA_DIR: dataDir });
+  const broken = await runCli(['audit', 'verify'], {
+    DATABASE_URL: db.url,
+    DATA_DIR: dataDir,
+    JWT_SECRET_KEY: SECRET,
+  });
   expect(broken.code).toBe(1);
   expect(broken.stdout).toMatch(/audit chain BROKEN at event 5: content does not match its hash/);
 }, 180_000);

@@ -234,7 +234,7 @@ async function openingOf(
   deps: RisDeps,
   date: string,
   filter: { modality?: string | undefined; room?: string | undefined },
-): Promise<{ open: boolean; next_open_date?: string; note?: string }> {
+): Promise<{ open: boolean; next_open_date?: string; closed_notice?: string }> {
   const weekdays = await openWeekdays(deps.db, {
     ...(filter.modality ? { modality: filter.modality } : {}),
     ...(filter.room ? { room: filter.room } : {}),
@@ -252,11 +252,11 @@ async function openingOf(
       return {
         open: false,
         next_open_date: next,
-        note: `${closed} Next open day: ${WEEKDAY_NAMES[isoWeekdayOf(next) - 1]} ${next}.`,
+        closed_notice: `${closed} Next open day: ${WEEKDAY_NAMES[isoWeekdayOf(next) - 1]} ${next}.`,
       };
     }
   }
-  return { open: false, note: `${closed} No room has opening hours on any day of the week.` };
+  return { open: false, closed_notice: `${closed} No room has opening hours on any day of the week.` };
 }
 
 async function changeStatus(

@@ -304,7 +304,7 @@ export const worklistOutput = z.object({
   next_open_date: isoDate
     .optional()
     .describe('On a closed day: the next day a room is open (within a week), to offer instead'),
-  note: z.string().optional().describe('On a closed day: a sentence for a person saying so'),
+  closed_notice: z.string().optional().describe('On a closed day: a sentence for a person saying so'),
   worklist: z.array(worklistItemSchema),
   count: z.number().int(),
 });
