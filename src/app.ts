@@ -1,6 +1,5 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import scalar from '@scalar/fastify-api-reference';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { auditAdapter } from './audit/audit.adapter.js';
 import { auditKey, checkpointFile } from './audit/audit.key.js';
@@ -94,6 +93,8 @@ export interface BuildOptions {
   database?: Database;
   /** Where logs go (default stdout). `upc-mcp stdio` sends them to stderr: stdout carries the protocol. */
   logStream?: NodeJS.WritableStream;
+  /** Serve the API reference page at /docs (default true); stdio has no use for it and starts faster. */
+  apiReference?: boolean;
   /** The product clock (default: the machine's, or UPC_CLOCK_START); tests set the day they need. */
   clock?: Clock;
 }
@@ -314,20 +315,22 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.get('/openapi.json', async () => openapi);
   // The API reference works on an offline clinic network: no fonts or scripts from other hosts, none of
   // the reference UI vendor's own buttons (AI agent, MCP generator, deploy/share tools), our own title.
-  await app.register(scalar, {
-    routePrefix: '/docs',
-    configuration: {
-      url: '/openapi.json',
-      title: 'Ubuntu Patient Care API reference',
-      metaData: { title: 'Ubuntu Patient Care API reference' },
-      withDefaultFonts: false,
-      showDeveloperTools: 'never',
-      hideClientButton: true,
-      agent: { disabled: true },
-      mcp: { disabled: true },
-      telemetry: false,
-    },
-  });
+  // Loaded only when served: the reference UI is the heaviest import, and stdio never needs it.
+  if (options.apiReference !== false)
+    await app.register((await import('@scalar/fastify-api-reference')).default, {
+      routePrefix: '/docs',
+      configuration: {
+        url: '/openapi.json',
+        title: 'Ubuntu Patient Care API reference',
+        metaData: { title: 'Ubuntu Patient Care API reference' },
+        withDefaultFonts: false,
+        showDeveloperTools: 'never',
+        hideClientButton: true,
+        agent: { disabled: true },
+        mcp: { disabled: true },
+        telemetry: false,
+      },
+    });
 
   return app;
 }

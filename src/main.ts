@@ -8,6 +8,7 @@ import { demoDataOnStart, printDemoCredentials, seedDemo, seedDemoDatabase } fro
 import { USERS_HELP, usersCommand } from './cli/users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
+import { DataDirBusyError, setOwnerCommand } from './db/data-dir-lock.js';
 import { openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { resolveJwtSecret } from './security/jwt-secret.js';
@@ -71,6 +72,35 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = readConfig();
   if (!config) return 1;
+  setOwnerCommand(command);
+  try {
+    return await run(command, config, rest);
+  } catch (error) {
+    if (error instanceof DataDirBusyError) {
+      console.error(fail(`${error.message} ${whatToDo(command, error)}`));
+      return 3;
+    }
+    throw error;
+  }
+}
+
+/** The one line a second process prints when the embedded database already has an owner. */
+function whatToDo(command: string, error: DataDirBusyError): string {
+  const stop = `stop it first (kill ${error.owner.pid}), or point this command at another DATA_DIR`;
+  switch (command) {
+    case 'seed-demo':
+      return `Load demo data before starting the server, or ${stop}.`;
+    case 'users':
+      return `Manage users while the server is stopped, or ${stop}.`;
+    case 'serve':
+    case 'stdio':
+      return `One server per data directory: use the running one${error.owner.url ? ` at ${error.owner.url}` : ''}, or ${stop}.`;
+    default:
+      return `${stop[0]!.toUpperCase()}${stop.slice(1)}.`;
+  }
+}
+
+async function run(command: string, config: Config, rest: string[]): Promise<number> {
   switch (command) {
     case 'serve':
       return serve(config);
@@ -131,6 +161,8 @@ async function serve(config: Config): Promise<number> {
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
   const address = await app.listen({ host: config.HOST, port: config.PORT });
+  // Another upc-mcp process on this data directory (stdio, backup) works through this address.
+  app.parts.database.dataDirLock?.setUrl(address);
   const engine = app.parts.database.kind === 'pglite' ? `embedded PGlite (${config.DATA_DIR})` : 'PostgreSQL';
   if (process.stdout.isTTY) {
     console.log(

@@ -5,6 +5,7 @@ import { Kysely, PGliteDialect, PostgresDialect, type PostgresPool } from 'kysel
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { type BackendTelemetry, NO_TELEMETRY } from '../core/telemetry.js';
+import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { databaseTelemetryLogger } from './database.telemetry.js';
 
 /** Runs a multi-statement SQL script on one connection (migrations need this; Kysely runs one statement). */
@@ -20,10 +21,14 @@ export interface ScriptSession {
  */
 export interface Database {
   readonly kind: 'pglite' | 'postgres';
+  /** The embedded database's owner lock (PGlite only): records the server's URL once it listens. */
+  readonly dataDirLock?: DataDirLock;
   // biome-ignore lint/suspicious/noExplicitAny: each module narrows this with `withTables<ItsTables>()`
   readonly db: Kysely<any>;
   session(): Promise<ScriptSession>;
   close(): Promise<void>;
+  /** The embedded engine itself (PGlite only), for a consistent snapshot (`upc-mcp backup`). */
+  readonly pglite?: PGlite;
 }
 
 export interface DatabaseOptions {
@@ -46,7 +51,7 @@ export async function openDatabase(
       telemetry,
     );
   }
-  return openPglite(path.resolve(config.DATA_DIR, 'pglite'), telemetry);
+  return openPglite(path.resolve(config.DATA_DIR), telemetry);
 }
 
 // PostgreSQL's int8 and numeric come back as strings by default; money and counts here fit in a double.
@@ -132,14 +137,25 @@ function observedPool(pool: pg.Pool, telemetry: BackendTelemetry): PostgresPool 
   };
 }
 
-async function openPglite(dataDir: string, telemetry: BackendTelemetry): Promise<Database> {
+async function openPglite(dataRoot: string, telemetry: BackendTelemetry): Promise<Database> {
+  const dataDir = path.join(dataRoot, 'pglite');
   mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir, {
-    parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v) },
-  });
+  // One process owns the files; a second opener stops here with the owner's name (data-dir-lock.ts).
+  const lock = lockDataDir(dataRoot);
+  let pglite: PGlite;
+  try {
+    pglite = await PGlite.create(dataDir, {
+      parsers: { 20: (v: string) => Number(v), 1700: (v: string) => Number(v) },
+    });
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const db = new Kysely({ dialect: new PGliteDialect({ pglite }), log: databaseTelemetryLogger(telemetry) });
   return {
     kind: 'pglite',
+    dataDirLock: lock,
+    pglite,
     db,
     async session() {
       return {
@@ -156,6 +172,7 @@ async function openPglite(dataDir: string, telemetry: BackendTelemetry): Promise
     async close() {
       await db.destroy();
       if (!pglite.closed) await pglite.close();
+      lock.release();
     },
   };
 }

@@ -4,9 +4,11 @@ import { buildApp } from '../app.js';
 import type { Config } from '../config.js';
 import type { Principal } from '../core/context.js';
 import { isToolError } from '../core/errors.js';
+import { ownerOf } from '../db/data-dir-lock.js';
 import { resolveJwtSecret } from '../security/jwt-secret.js';
 import { JwtAuthenticator, tokenSettings } from '../security/tokens.js';
 import type { McpCaller } from './caller.js';
+import { relayStdioTo } from './stdio-relay.js';
 
 /**
  * `upc-mcp stdio`: the same MCP surface over stdin/stdout for a local desktop client, acting as the
@@ -32,11 +34,22 @@ export async function runStdio(config: Config): Promise<number> {
     return 1;
   }
 
-  const app = await buildApp(config, { logStream: process.stderr });
+  // From here on (the slow part of start-up) a client that gives up or dies ends this process.
+  const startup = watchClientDuringStartup();
+  // A server already owns the embedded database: work through it instead of opening the same files.
+  const owner = config.DATABASE_URL ? undefined : ownerOf(config.DATA_DIR);
+  if (owner?.url) {
+    startup.handOver();
+    return relayStdioTo(owner.url, config.UPC_TOKEN);
+  }
+
+  const app = await buildApp(config, { logStream: process.stderr, apiReference: false });
+  startup.handOver();
   const caller: McpCaller = { principal, nextRequestId: () => randomUUID(), client: 'stdio' };
   const handle = serveStdio(() => app.parts.mcp.createServer(caller), {
     onerror: (error) => app.log.warn({ err: error }, 'mcp stdio error'),
   });
+  process.stdin.resume(); // paused while we started; what the client sent meanwhile is read first
   app.log.info({ subject: principal.subject, role: principal.role }, 'serving MCP over stdio');
 
   return new Promise<number>((resolve) => {
@@ -54,4 +67,30 @@ export async function runStdio(config: Config): Promise<number> {
     process.once('SIGTERM', () => void stop());
     process.once('SIGINT', () => void stop());
   });
+}
+
+/**
+ * From the first moment: a client that gives up while we start (closes stdin) or dies (we are orphaned)
+ * ends this process, instead of leaving it holding the data directory. Whatever the client already sent
+ * is kept and handed to the MCP transport once the server is ready.
+ */
+function watchClientDuringStartup(): { handOver(): void } {
+  const early: Buffer[] = [];
+  const keep = (chunk: Buffer) => early.push(chunk);
+  const gone = () => process.exit(0);
+  process.stdin.on('data', keep);
+  process.stdin.once('end', gone);
+  const parent = process.ppid;
+  const orphaned = setInterval(() => {
+    if (process.ppid !== parent) process.exit(0);
+  }, 500);
+  orphaned.unref();
+  return {
+    handOver() {
+      process.stdin.off('data', keep);
+      process.stdin.off('end', gone);
+      process.stdin.pause();
+      if (early.length > 0) process.stdin.unshift(Buffer.concat(early));
+    },
+  };
 }
