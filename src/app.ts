@@ -23,6 +23,7 @@ import { databaseAdapter } from './db/database.adapter.js';
 import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
+import { snapshotOf } from './db/snapshot.js';
 import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
@@ -44,6 +45,7 @@ import { Metrics } from './observability/metrics.js';
 import { metricsPlugin } from './observability/metrics.plugin.js';
 import { auditRoutes } from './rest/audit.routes.js';
 import { authRoutes } from './rest/auth.routes.js';
+import { backupRoutes } from './rest/backup.routes.js';
 import { consoleRoutes } from './rest/console.routes.js';
 import { auditDoorRefusals, authenticateBeforeLargeBodies } from './rest/door-guards.js';
 import { errorsPlugin } from './rest/errors.plugin.js';
@@ -310,6 +312,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     audit: auditWriter,
   });
 
+  await app.register(backupRoutes, {
+    database,
+    authenticator,
+    audit: auditWriter,
+    snapshot: (db) => snapshotOf(db.pglite),
+  });
   await app.register(consoleRoutes);
   const openapi = buildOpenApi(registry, VERSION);
   app.get('/openapi.json', async () => openapi);

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.js';
 import { AUDIT_HELP, auditCommand } from './cli/audit.js';
+import { BACKUP_HELP, backupCommand, restoreCommand } from './cli/backup.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
 import { bold, dim, fail, ok } from './cli/output.js';
 import { demoDataOnStart, printDemoCredentials, seedDemo, seedDemoDatabase } from './cli/seed-demo.js';
@@ -29,6 +30,8 @@ Commands:
   doctor      check every backend and say how to fix what is wrong
   audit       verify, export or archive the audit log
   users       add, list, disable or reset built-in users
+  backup      snapshot the embedded database (online, while the server runs)
+  restore     bring a snapshot back into an empty data directory
 
 Run "upc-mcp <command> --help" for a command's options. Settings come from the environment; see .env.example.`,
   serve: `Usage: upc-mcp serve
@@ -51,6 +54,8 @@ Roles: ${ROLES.join(', ')}.`,
 
 Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the Orthanc at ORTHANC_URL.`,
   audit: AUDIT_HELP,
+  backup: BACKUP_HELP,
+  restore: BACKUP_HELP,
   users: USERS_HELP,
   doctor: `Usage: upc-mcp doctor
 
@@ -116,6 +121,10 @@ async function run(command: string, config: Config, rest: string[]): Promise<num
       return auditCommand(config, rest);
     case 'users':
       return usersCommand(config, rest);
+    case 'backup':
+      return backupCommand(config, rest);
+    case 'restore':
+      return restoreCommand(config, rest);
     case 'doctor':
       return printDoctor(await runDoctor(config)) ? 0 : 1;
     default:

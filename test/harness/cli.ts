@@ -40,7 +40,11 @@ export function runCli(
   });
 }
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { stdin?: 'ignore' | 'pipe' } = {},
+): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: REPO_ROOT,
     env: {
@@ -50,6 +54,6 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
       UPC_CLOCK_START: testNow().toISOString(),
       ...env,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
 }
