@@ -6,6 +6,7 @@ import { BACKUP_HELP, backupCommand, restoreCommand } from './cli/backup.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
 import { bold, dim, fail, ok } from './cli/output.js';
 import { demoDataOnStart, printDemoCredentials, seedDemo, seedDemoDatabase } from './cli/seed-demo.js';
+import { TRANSFER_HELP, transferCommand } from './cli/transfer.js';
 import { USERS_HELP, usersCommand } from './cli/users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
@@ -32,6 +33,7 @@ Commands:
   users       add, list, disable or reset built-in users
   backup      snapshot the embedded database (online, while the server runs)
   restore     bring a snapshot back into an empty data directory
+  transfer    move the embedded database into PostgreSQL
 
 Run "upc-mcp <command> --help" for a command's options. Settings come from the environment; see .env.example.`,
   serve: `Usage: upc-mcp serve
@@ -56,6 +58,7 @@ Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the
   audit: AUDIT_HELP,
   backup: BACKUP_HELP,
   restore: BACKUP_HELP,
+  transfer: TRANSFER_HELP,
   users: USERS_HELP,
   doctor: `Usage: upc-mcp doctor
 
@@ -125,6 +128,8 @@ async function run(command: string, config: Config, rest: string[]): Promise<num
       return backupCommand(config, rest);
     case 'restore':
       return restoreCommand(config, rest);
+    case 'transfer':
+      return transferCommand(config, rest);
     case 'doctor':
       return printDoctor(await runDoctor(config)) ? 0 : 1;
     default:

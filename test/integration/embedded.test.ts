@@ -9,13 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { lockFileOf } from '../../src/db/data-dir-lock.js';
 import { issueToken, tokenSettings } from '../../src/security/tokens.js';
 import { REPO_ROOT, runCli, spawnCli } from '../harness/cli.js';
 import { testNow } from '../harness/clock.js';
-import { freePort } from '../harness/postgres.js';
+import { createTestDatabase, freePort } from '../harness/postgres.js';
 import { waitUntil } from '../harness/wait.js';
 
 const SECRET = 'embedded-test-secret-embedded-test-secret-0123';
@@ -271,5 +271,66 @@ describe('kill -9 under write load on the embedded database', { timeout: 240_000
     const verify = await runCli(['audit', 'verify'], envFor(dir), 60_000);
     expect(verify.stdout, verify.stderr).toMatch(/audit chain intact/);
     expect(verify.code).toBe(0);
+  });
+});
+
+describe('moving to PostgreSQL', { timeout: 240_000 }, () => {
+  it('upc-mcp transfer copies every row into an empty PostgreSQL database; the audit chain verifies there', async () => {
+    const dir = dataDir();
+    const seeded = await runCli(['seed-demo'], envFor(dir), 120_000);
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const server = await startServer(dir);
+    const registered = await invoke(server.base, 'ris_register_patient', {
+      family_name: 'Moving',
+      given_names: 'House',
+      birth_date: '1966-06-06',
+      sex: 'F',
+    });
+    await stopServer(server);
+
+    const target = await createTestDatabase(inject('pgAdminUrl'));
+    try {
+      const moved = await runCli(['transfer', '--to', target.url], envFor(dir), 180_000);
+      expect(moved.code, moved.stderr).toBe(0);
+      expect(moved.stdout).toMatch(/ris\.patients: \d+ rows/);
+      const again = await runCli(['transfer', '--to', target.url], envFor(dir), 120_000);
+      expect(again.code).toBe(2);
+      expect(again.stderr).toMatch(/already holds patients or audit events/);
+
+      const onPostgres = { ...envFor(dir), DATABASE_URL: target.url };
+      const verify = await runCli(['audit', 'verify'], onPostgres, 60_000);
+      expect(verify.stdout, verify.stderr).toMatch(/audit chain intact/);
+      expect(verify.stdout).toMatch(/matches \d+ signed checkpoints/);
+      const port = await freePort();
+      const child = spawnCli(['serve'], { ...onPostgres, PORT: String(port) });
+      children.push(child);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const base = `http://127.0.0.1:${port}`;
+      try {
+        await waitUntil(
+          () =>
+            fetch(`${base}/ready`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          { what: 'the server on PostgreSQL', timeoutMs: 90_000, intervalMs: 100 },
+        );
+        expect(await patientsNamed(base, 'Moving')).toEqual([registered.body.result.patient.patient_id]);
+        // New ids go on after the copied ones.
+        const next = await invoke(base, 'ris_register_patient', {
+          family_name: 'Moving',
+          given_names: 'Next',
+          birth_date: '1966-06-07',
+          sex: 'M',
+        });
+        expect(next.status).toBe(200);
+        expect(next.body.result.patient.patient_id > registered.body.result.patient.patient_id).toBe(true);
+      } finally {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    } finally {
+      await target.drop();
+    }
   });
 });
