@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
+import { ownerOf } from '../db/data-dir-lock.js';
 import { openDatabase } from '../db/database.js';
 import { loadMigrations } from '../db/migrate.js';
 import { OrthancClient } from '../modules/pacs/orthanc.client.js';
@@ -35,6 +36,27 @@ export function printDoctor(checks: DoctorCheck[]): boolean {
 
 async function checkDatabase(config: Config): Promise<DoctorCheck> {
   const where = config.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.DATA_DIR}`;
+  // A running server owns the embedded database: ask it, instead of opening the same files.
+  const owner = config.DATABASE_URL ? undefined : ownerOf(config.DATA_DIR);
+  if (owner) {
+    if (!owner.url)
+      return {
+        name: 'database',
+        ok: false,
+        message: `${where} is in use by upc-mcp ${owner.command} (pid ${owner.pid})`,
+        fix: `wait for it to finish, or stop it (kill ${owner.pid})`,
+      };
+    const health = await fetch(new URL('/health', owner.url))
+      .then((r) => r.json() as Promise<{ modules?: { database?: { status?: string } } }>)
+      .catch(() => undefined);
+    const up = health?.modules?.database?.status === 'up';
+    return {
+      name: 'database',
+      ok: up,
+      message: `${where}, owned by the running server (pid ${owner.pid}, ${owner.url}): ${up ? 'up' : 'not answering'}`,
+      ...(up ? {} : { fix: `look at that server's log, or restart it (kill ${owner.pid}; npm start)` }),
+    };
+  }
   try {
     const database = await openDatabase(config);
     try {

@@ -120,6 +120,13 @@ describe('one owner per data directory', { timeout: 180_000 }, () => {
       );
       expect(result.stderr.trim().split('\n')).toHaveLength(1);
     }
+    // doctor asks the owner instead of opening the files.
+    const doctor = await runCli(['doctor'], envFor(dir), 60_000);
+    expect(doctor.stdout).toMatch(
+      new RegExp(
+        `database: embedded PGlite in .*, owned by the running server \\(pid ${server.child.pid}, ${server.base}\\): up`,
+      ),
+    );
     // The server never noticed: its data is all there and it still takes writes.
     expect(await patientsNamed(server.base, 'Owner')).toEqual([before.body.result.patient.patient_id]);
   });

@@ -111,9 +111,18 @@ describe('huge parameters', () => {
   it('an 8 MB base64 file is stored, reported stored, and audited by size and hash', async () => {
     const file = Buffer.alloc(6 * 1024 * 1024, 7).toString('base64'); // ~8 MB of base64
     const before = uploads;
-    const stored = await t.invoke('test_store_file', { file_base64: file }, 'radiographer');
+    const [stored, ...others] = await Promise.all([
+      t.invoke('test_store_file', { file_base64: file }, 'radiographer'),
+      ...Array.from({ length: 5 }, () =>
+        t.invoke('ris_search_patients', { patient_name: 'Dlamini' }, 'receptionist'),
+      ),
+    ]);
     expect(stored.statusCode, stored.body.slice(0, 200)).toBe(200);
     expect(uploads).toBe(before + 1);
+    for (const other of others) {
+      expect(other.statusCode).toBe(200);
+      expect(await eventOf(other.json().request_id)).toMatchObject({ outcome: 'success' });
+    }
     expect(await eventOf(stored.json().request_id)).toMatchObject({
       outcome: 'success',
       parameters: { file_base64: { binary: true, bytes: 6 * 1024 * 1024, sha256: expect.any(String) } },
