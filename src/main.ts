@@ -11,6 +11,7 @@ import { USERS_HELP, usersCommand } from './cli/users.js';
 import { type Config, ConfigError, loadConfig } from './config.js';
 import { ROLES, type Role } from './core/context.js';
 import { DataDirBusyError, setOwnerCommand } from './db/data-dir-lock.js';
+import { classifyDatabaseError } from './db/database.errors.js';
 import { openDatabase } from './db/database.js';
 import { migrate, migrationLabel } from './db/migrate.js';
 import { resolveJwtSecret } from './security/jwt-secret.js';
@@ -151,6 +152,7 @@ function readConfig(): Config | undefined {
 
 async function serve(config: Config): Promise<number> {
   const app = await buildApp(config);
+  installSafetyNet(app);
   if (demoDataOnStart(config)) {
     const credentials = await seedDemoDatabase(app.parts.database, config, {
       pacsPatients: 0,
@@ -193,6 +195,22 @@ async function serve(config: Config): Promise<number> {
     );
   }
   return new Promise<number>(() => {});
+}
+
+/**
+ * The last line of defence: anything that escapes every handler is logged and counted. A lost database
+ * connection is survivable (the pool opens new ones, the call already failed); anything else means a bug
+ * left the process in an unknown state, so it exits and the supervisor starts a clean one.
+ */
+function installSafetyNet(app: Awaited<ReturnType<typeof buildApp>>): void {
+  const caught = (kind: 'exception' | 'rejection') => (error: unknown) => {
+    app.parts.metrics.escapedErrors.inc({ kind });
+    const survivable = classifyDatabaseError(error) === 'unavailable';
+    app.log.error({ err: error, kind, survivable }, 'error escaped every handler');
+    if (!survivable) process.exit(1);
+  };
+  process.on('uncaughtException', caught('exception'));
+  process.on('unhandledRejection', caught('rejection'));
 }
 
 async function runMigrate(config: Config): Promise<number> {

@@ -54,6 +54,9 @@ export async function openDatabase(
   return openPglite(path.resolve(config.DATA_DIR), telemetry);
 }
 
+/** Connections lost while open (their errors handled, never crashing the process); for tests and logs. */
+export const lostConnections = { count: 0, last: '' };
+
 // PostgreSQL's int8 and numeric come back as strings by default; money and counts here fit in a double.
 pg.types.setTypeParser(20, (v) => Number(v));
 pg.types.setTypeParser(1700, (v) => Number(v));
@@ -80,8 +83,18 @@ function openPostgres(settings: PostgresSettings, telemetry: BackendTelemetry): 
     // Notices a server that vanished without closing its sockets (failover, network cut).
     keepAlive: true,
   });
-  // An idle client losing its server (restart, failover) must not crash the process.
+  // A client losing its server (restart, failover, an administrator terminating it) emits 'error'. The
+  // pool listens only while a client is idle; a checked-out client with no listener would crash the
+  // process. So every client gets its own listener for life: the call in progress fails with the error
+  // (→ UPSTREAM_UNAVAILABLE), the client is discarded by the pool, and new ones are opened on demand.
   pool.on('error', () => {});
+  pool.on('connect', (client) => {
+    client.on('error', (error: Error) => {
+      telemetry.observeCall('database', 'connection_lost', 0, 'error');
+      lostConnections.count += 1;
+      lostConnections.last = error.message;
+    });
+  });
   const db = new Kysely({
     dialect: new PostgresDialect({ pool: observedPool(pool, telemetry) }),
     log: databaseTelemetryLogger(telemetry),

@@ -24,6 +24,12 @@ export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelem
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly escapedErrors = new Counter({
+    name: 'upc_process_errors_escaped_total',
+    help: 'Errors that reached the process-level safety net (kind: exception or rejection); alert on any',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
   readonly activeRequests = new Gauge({
     name: 'mcp_active_requests',
     help: 'HTTP requests in flight',

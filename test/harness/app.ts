@@ -47,12 +47,12 @@ export async function scrapeMetrics(t: TestApp): Promise<string> {
 /** A complete server on its own throwaway PostgreSQL database, not listening (use inject or listen(0)). */
 export async function startTestApp(
   overrides: ConfigInput = {},
-  options: { clock?: SettableClock } = {},
+  options: { clock?: SettableClock; adminUrl?: string } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
   // Each app keeps its signed audit checkpoints in a folder of its own, never in the checkout's ./data.
   const checkpointDir = mkdtempSync(path.join(os.tmpdir(), 'upc-checkpoints-'));
-  const database = await createTestDatabase(inject('pgAdminUrl'));
+  const database = await createTestDatabase(options.adminUrl ?? inject('pgAdminUrl'));
   const config = testConfig({
     DATABASE_URL: database.url,
     JWT_SECRET_KEY: TEST_JWT_SECRET,

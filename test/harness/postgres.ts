@@ -69,6 +69,20 @@ export async function ensurePostgres(): Promise<PostgresServer> {
 }
 
 async function startThrowawayCluster(): Promise<PostgresServer> {
+  const cluster = await startPostgresCluster();
+  return { adminUrl: cluster.adminUrl, stop: () => cluster.destroy() };
+}
+
+/** A PostgreSQL cluster of a test's own, which the test may stop (as an administrator would) and start. */
+export interface PostgresCluster {
+  readonly adminUrl: string;
+  /** `pg_ctl stop -m immediate|fast`: immediate is a crash, fast a planned restart (sessions terminated). */
+  stop(mode: 'immediate' | 'fast'): Promise<void>;
+  start(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function startPostgresCluster(): Promise<PostgresCluster> {
   const bin = findPostgresBin();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'upc-pg-'));
   const port = await freePort();
@@ -79,33 +93,44 @@ async function startThrowawayCluster(): Promise<PostgresServer> {
     execFileSync(command!, [...prefix, ...args], { stdio: 'pipe' });
   };
   run('initdb', ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--no-sync']);
-  const [command, ...prefix] = [...asPostgres, path.join(bin, 'postgres')];
-  const child = spawn(
-    command!,
-    [
-      ...prefix,
-      '-D',
-      dir,
-      '-p',
-      String(port),
-      '-k',
-      dir,
-      '-c',
-      'listen_addresses=127.0.0.1',
-      '-c',
-      'fsync=off',
-    ],
-    {
-      stdio: 'ignore',
-    },
-  );
+  let child: ReturnType<typeof spawn> | undefined;
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  for (let i = 0; i < 100 && !(await canConnect(adminUrl)); i++) await new Promise((r) => setTimeout(r, 100));
+  const start = async () => {
+    const [command, ...prefix] = [...asPostgres, path.join(bin, 'postgres')];
+    child = spawn(
+      command!,
+      [
+        ...prefix,
+        '-D',
+        dir,
+        '-p',
+        String(port),
+        '-k',
+        dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+      ],
+      { stdio: 'ignore' },
+    );
+    for (let i = 0; i < 200 && !(await canConnect(adminUrl)); i++)
+      await new Promise((r) => setTimeout(r, 100));
+  };
+  const stop = async (mode: 'immediate' | 'fast') => {
+    const running = child;
+    if (!running || running.exitCode !== null) return;
+    const exited = new Promise((r) => running.once('exit', r));
+    run('pg_ctl', ['-D', dir, '-m', mode, '-w', 'stop']);
+    await exited;
+  };
+  await start();
   return {
     adminUrl,
-    stop: async () => {
-      child.kill('SIGINT');
-      await new Promise((r) => child.once('exit', r));
+    stop,
+    start,
+    async destroy() {
+      await stop('fast').catch(() => child?.kill('SIGKILL'));
       rmSync(dir, { recursive: true, force: true });
     },
   };
