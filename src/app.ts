@@ -13,6 +13,7 @@ import type { ReadCache } from './core/cache.js';
 import type { ToolCaching } from './core/cached-tools.js';
 import { type Clock, clockFor } from './core/clock.js';
 import { ConfirmationGate } from './core/confirmation.js';
+import { errorBody, ToolError } from './core/errors.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { PracticeZone } from './core/practice-time.js';
@@ -114,7 +115,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     logController: new AccessLogController({ requestIdLogLabel: 'request_id' }),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: false,
-    return503OnClosing: true,
+    // While draining, new requests get our error shape with Retry-After (below), not Fastify's bare 503.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
 
@@ -255,6 +257,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   let shuttingDown = false;
   app.addHook('onRequest', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (shuttingDown && request.url !== '/health') {
+      const refusal = new ToolError(
+        'OVERLOADED',
+        'This server is shutting down; send the request again (another replica, or this one once restarted).',
+      );
+      return reply
+        .code(503)
+        .header('retry-after', '1')
+        .header('connection', 'close')
+        .send({ success: false, error: errorBody(refusal, request.id) });
+    }
     const callers = clientRequestId(request.headers);
     if (callers) {
       void reply.header('x-client-request-id', callers);

@@ -116,7 +116,7 @@ export const configSchema = z.object({
   METRICS_ALLOW_LOOPBACK: booleanFlag,
   LOAD_SHED_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   AUDIT_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
-  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(20_000),
   // MCP door (src/mcp): DNS-rebinding protection, discovery metadata, stdio identity, test modes.
   MCP_ALLOWED_HOSTS: commaList('localhost,127.0.0.1,[::1]'),
   MCP_ALLOWED_ORIGINS: commaList('localhost,127.0.0.1,[::1]'),
@@ -181,6 +181,19 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (config.NODE_ENV === 'production' && config.UPC_CLOCK_START) {
     productionProblems.push('UPC_CLOCK_START: a chosen clock is refused when NODE_ENV=production');
+  }
+  // A call in progress at SIGTERM may run up to the statement timeout; the grace period must outlast it,
+  // or the call is cut off without an answer or an audit event.
+  if (
+    config.DATABASE_STATEMENT_TIMEOUT_MS > 0 &&
+    config.SHUTDOWN_GRACE_MS > 0 &&
+    config.SHUTDOWN_GRACE_MS <= config.DATABASE_STATEMENT_TIMEOUT_MS
+  ) {
+    productionProblems.push(
+      `SHUTDOWN_GRACE_MS=${config.SHUTDOWN_GRACE_MS}: must be longer than DATABASE_STATEMENT_TIMEOUT_MS ` +
+        `(${config.DATABASE_STATEMENT_TIMEOUT_MS}) so a call in progress at shutdown can finish; e.g. ` +
+        `${config.DATABASE_STATEMENT_TIMEOUT_MS + 5000}`,
+    );
   }
   if (productionProblems.length > 0) throw new ConfigError(productionProblems);
   return config;
