@@ -19,3 +19,15 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 25));
   }
 }
+
+/** Until a server started in another process answers GET /ready with 200. */
+export function waitForReady(base: string, what = 'the server to be ready'): Promise<void> {
+  return waitUntil(
+    () =>
+      fetch(`${base}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    { what, timeoutMs: 90_000, intervalMs: 100 },
+  );
+}

@@ -9,7 +9,7 @@ import { openDatabase } from '../../src/db/database.js';
 import { issueToken } from '../../src/security/tokens.js';
 import { runCli, spawnCli } from '../harness/cli.js';
 import { createTestDatabase, freePort, type TestDatabase } from '../harness/postgres.js';
-import { waitUntil } from '../harness/wait.js';
+import { waitForReady, waitUntil } from '../harness/wait.js';
 
 const SECRET = 'crash-test-secret-crash-test-secret-0123456789';
 const ACKNOWLEDGED_BEFORE_KILL = 100;
@@ -42,14 +42,7 @@ it('after kill -9 under load, every acknowledged call has its audit event and th
     { secret: SECRET, issuer: 'upc-mcp', audience: 'upc-mcp' },
     { subject: 'load', role: 'admin' },
   );
-  await waitUntil(
-    () =>
-      fetch(`${base}/ready`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the server to be ready', timeoutMs: 60_000, intervalMs: 100 },
-  );
+  await waitForReady(base, 'the server to be ready');
 
   const acknowledged: string[] = [];
   let stop = false;

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
 import { REPO_ROOT } from '../harness/cli.js';
 import { freePort } from '../harness/postgres.js';
-import { waitUntil } from '../harness/wait.js';
+import { waitForReady } from '../harness/wait.js';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(path.join(os.tmpdir(), 'upc-built-'));
@@ -42,14 +42,7 @@ it('npm run build, then node dist/main.js serves on the embedded database with i
   });
   try {
     const base = `http://127.0.0.1:${port}`;
-    await waitUntil(
-      () =>
-        fetch(`${base}/ready`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      { what: `the built server (stderr: ${stderr})`, timeoutMs: 90_000, intervalMs: 100 },
-    );
+    await waitForReady(base, `the built server (stderr: ${stderr})`);
     const health = (await (await fetch(`${base}/health`)).json()) as {
       modules: Record<string, { status: string }>;
     };

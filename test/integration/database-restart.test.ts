@@ -56,12 +56,16 @@ describe.each(['immediate', 'fast'] as const)('pg_ctl stop -m %s', (mode) => {
         { what: 'both calls to wait on their locks' },
       );
       await cluster.stop(mode);
-      const [lookedUp, searched] = await Promise.all([lookup, search]);
-      expect(lookedUp.statusCode).toBe(503);
-      expect(lookedUp.json().error.error_code).toBe('UPSTREAM_UNAVAILABLE');
-      expect(searched.statusCode).toBe(503);
-      expect(searched.json().error.error_code).toBe('UPSTREAM_UNAVAILABLE');
-      expect(lostConnections.count).toBeGreaterThan(before); // the errors were handled, not thrown
+      const answers = await Promise.all([lookup, search]);
+      for (const answer of answers) {
+        // -m immediate kills every backend at once: both calls lose their connection. -m fast ends the
+        // administrator's session too, so a waiting call may get its lock and finish first: then it answers
+        // normally. Either way: a clear answer, never INTERNAL, and the process stays up.
+        if (mode === 'fast' && answer.statusCode === 200) continue;
+        expect(answer.statusCode).toBe(503);
+        expect(answer.json().error.error_code).toBe('UPSTREAM_UNAVAILABLE');
+      }
+      if (mode === 'immediate') expect(lostConnections.count).toBeGreaterThan(before); // handled, not thrown
     } finally {
       await blocker.end().catch(() => {});
     }

@@ -16,7 +16,7 @@ import { issueToken, tokenSettings } from '../../src/security/tokens.js';
 import { REPO_ROOT, runCli, spawnCli } from '../harness/cli.js';
 import { testNow } from '../harness/clock.js';
 import { createTestDatabase, freePort } from '../harness/postgres.js';
-import { waitUntil } from '../harness/wait.js';
+import { waitForReady, waitUntil } from '../harness/wait.js';
 
 const SECRET = 'embedded-test-secret-embedded-test-secret-0123';
 const dirs: string[] = [];
@@ -57,14 +57,7 @@ async function startServer(dir: string): Promise<Server> {
   children.push(child);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const base = `http://127.0.0.1:${port}`;
-  await waitUntil(
-    () =>
-      fetch(`${base}/ready`).then(
-        (r) => r.ok,
-        () => false,
-      ),
-    { what: 'the embedded server to be ready', timeoutMs: 90_000, intervalMs: 100 },
-  );
+  await waitForReady(base, 'the embedded server to be ready');
   return { base, child, exited };
 }
 
@@ -314,14 +307,7 @@ describe('moving to PostgreSQL', { timeout: 240_000 }, () => {
       const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
       const base = `http://127.0.0.1:${port}`;
       try {
-        await waitUntil(
-          () =>
-            fetch(`${base}/ready`).then(
-              (r) => r.ok,
-              () => false,
-            ),
-          { what: 'the server on PostgreSQL', timeoutMs: 90_000, intervalMs: 100 },
-        );
+        await waitForReady(base, 'the server on PostgreSQL');
         expect(await patientsNamed(base, 'Moving')).toEqual([registered.body.result.patient.patient_id]);
         // New ids go on after the copied ones.
         const next = await invoke(base, 'ris_register_patient', {
