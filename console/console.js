@@ -201,8 +201,28 @@ $('signin').addEventListener('submit', async (event) => {
   sessionStorage.setItem('upc-user', state.user);
   event.target.reset();
   showUser();
-  await Promise.all([refreshWorklist(), refreshAudit()]);
+  await showPanels();
 });
+
+/**
+ * The panels this user's role can use, from the tools the server says it may call (never by trying
+ * them: a refused probe would be a false FORBIDDEN in the audit log).
+ */
+async function showPanels() {
+  let allowed = new Set();
+  try {
+    const response = await fetch('/mcp/v1/tools', { headers: { authorization: `Bearer ${state.token}` } });
+    if (response.ok) allowed = new Set((await response.json()).tools.map((tool) => tool.name));
+  } catch {
+    allowed = new Set();
+  }
+  $('worklist-panel').hidden = !allowed.has('ris_get_worklist');
+  $('audit-panel').hidden = !allowed.has('admin_search_audit');
+  await Promise.all([
+    allowed.has('ris_get_worklist') ? refreshWorklist() : undefined,
+    allowed.has('admin_search_audit') ? refreshAudit() : undefined,
+  ]);
+}
 
 $('signout').addEventListener('click', () => {
   sessionStorage.clear();
@@ -223,7 +243,4 @@ showUser();
 refreshHealth();
 setInterval(refreshHealth, 5000);
 loadStatusOrder();
-if (state.token) {
-  refreshWorklist();
-  refreshAudit();
-}
+if (state.token) showPanels();

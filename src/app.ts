@@ -307,7 +307,19 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     exposedHeaders: ['x-request-id', 'x-client-request-id', 'retry-after', 'www-authenticate'],
   });
   await app.register(healthRoutes, { manager, version: VERSION, isShuttingDown: () => shuttingDown });
-  await app.register(toolRoutes, { registry, pipeline });
+  await app.register(toolRoutes, {
+    registry,
+    pipeline,
+    toolsFor: async (bearer) => {
+      const principal = await authenticator.authenticate(bearer);
+      return new Set(
+        registry
+          .list()
+          .filter(({ tool }) => policy.allows(principal.role, tool.permission))
+          .map(({ descriptor }) => descriptor.name),
+      );
+    },
+  });
   await app.register(auditRoutes, { pipeline });
   const login = new LoginService(
     securityDb(database.db),

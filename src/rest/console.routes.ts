@@ -8,6 +8,7 @@ const FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'console.js': 'text/javascript; charset=utf-8',
   'console.css': 'text/css; charset=utf-8',
+  'favicon.svg': 'image/svg+xml',
 };
 
 // The console loads only its own files and talks only to this server.
@@ -24,6 +25,12 @@ export async function consoleRoutes(app: FastifyInstance): Promise<void> {
   );
   app.get('/', async (_request, reply) => reply.redirect('/console/'));
   app.get('/console', async (_request, reply) => reply.redirect('/console/'));
+  // Browsers ask for a favicon at the root whatever the page says.
+  const favicon = files.get('favicon.svg')!;
+  for (const path of ['/favicon.svg', '/favicon.ico'])
+    app.get(path, async (_request, reply) =>
+      reply.type(favicon.type).header('cache-control', 'max-age=86400').send(favicon.body),
+    );
   app.get<{ Params: { file?: string } }>('/console/:file', async (request, reply) => {
     const file = files.get(request.params.file || 'index.html');
     if (!file) return reply.callNotFound();

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { addDays } from '../../src/core/practice-time.js';
@@ -135,6 +136,18 @@ it('an auditor sees recent activity, including the console calls just made, but 
   expect(activity).toMatch(/thandeka.*console.*ris_get_worklist/s);
   expect(await page.locator('#worklist-panel').isHidden()).toBe(true);
   await page.close();
+});
+
+it('the console asks which tools a role may use instead of probing: no FORBIDDEN from its own page loads', async () => {
+  await t.app.parts.auditWriter.flush();
+  const { rows } = await sql<{ n: number }>`
+    SELECT count(*)::int AS n FROM audit.events WHERE door = 'console' AND error_code = 'FORBIDDEN'`.execute(
+    t.app.parts.database.db,
+  );
+  expect(rows[0]?.n).toBe(0);
+  const favicon = await fetch(`${base}/favicon.ico`);
+  expect(favicon.status).toBe(200);
+  expect(favicon.headers.get('content-type')).toMatch(/image\/svg\+xml/);
 });
 
 it('a wrong password shows the server’s message and signs nobody in', async () => {

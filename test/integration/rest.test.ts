@@ -65,6 +65,19 @@ describe('REST door', () => {
     expect(minted.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('lists only the tools a caller may use when it sends its token', async () => {
+    const mine = await t.app.inject({
+      method: 'GET',
+      url: '/mcp/v1/tools',
+      headers: { authorization: `Bearer ${await t.tokenFor('auditor')}` },
+    });
+    const names = mine.json().tools.map((tool: { name: string }) => tool.name);
+    expect(names).toContain('admin_search_audit');
+    expect(names).not.toContain('ris_get_worklist');
+    const all = (await t.app.inject({ method: 'GET', url: '/mcp/v1/tools' })).json().tools;
+    expect(all.length).toBeGreaterThan(names.length);
+  });
+
   it('lists tools with JSON Schemas, annotations and examples', async () => {
     const response = await t.app.inject({ method: 'GET', url: '/mcp/v1/tools' });
     expect(response.statusCode).toBe(200);
