@@ -51,6 +51,18 @@ afterAll(async () => {
   await orthanc?.stop();
 });
 
+describe('connections to Orthanc', () => {
+  it('are kept open across requests (Orthanc says Keep-Alive: timeout=1)', async () => {
+    const before = proxy.connections;
+    for (let i = 0; i < 30; i++) {
+      const response = await t.invoke('pacs_search_studies', { limit: 5 }, 'admin');
+      expect(response.statusCode).toBe(200);
+    }
+    // Each search is two Orthanc requests; one kept-alive connection (or a couple) carries them all.
+    expect(proxy.connections - before).toBeLessThanOrEqual(3);
+  });
+});
+
 async function timed(tool: string, parameters: Record<string, unknown>) {
   const started = performance.now();
   const response = await t.invoke(tool, parameters, 'admin');

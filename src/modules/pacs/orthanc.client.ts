@@ -59,6 +59,10 @@ export class OrthancClient {
     this.#pool = new Pool(url.origin, {
       connections: settings.connections ?? 16,
       keepAliveTimeout: 30_000,
+      // Orthanc answers `Keep-Alive: timeout=1`; undici subtracts this margin from the server's timeout
+      // (1 s by default, which left 0 and closed the socket after every answer: a new TCP connection per
+      // request). 100 ms keeps connections open between requests while still retiring them before Orthanc.
+      keepAliveTimeoutThreshold: 100,
       connectTimeout: Math.min(settings.timeoutMs, 5_000),
       headersTimeout: settings.timeoutMs,
       bodyTimeout: settings.timeoutMs,
