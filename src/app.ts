@@ -151,9 +151,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       : database;
   const identifierKey = auditKey(config);
   auditWriter = new AuditWriter(auditDatabase.db, app.log, {
-    identifierKey,
+    key: identifierKey,
     checkpoints: {
-      key: identifierKey,
       file: checkpointFile(config),
       everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000,
     },
@@ -310,14 +309,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await app.register(toolRoutes, {
     registry,
     pipeline,
-    toolsFor: async (bearer) => {
-      const principal = await authenticator.authenticate(bearer);
-      return new Set(
-        registry
-          .list()
-          .filter(({ tool }) => policy.allows(principal.role, tool.permission))
-          .map(({ descriptor }) => descriptor.name),
-      );
+    grantsFor: async (bearer) => {
+      const { role } = await authenticator.authenticate(bearer);
+      return (permission) => policy.allows(role, permission);
     },
   });
   await app.register(auditRoutes, { pipeline });

@@ -7,7 +7,8 @@
  * database rights are found, because none of them can produce a matching signed checkpoint.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import { stableStringify } from '../core/stable-json.js';
@@ -85,8 +86,8 @@ export async function writeCheckpoint(
     last_hash: chain.lastHash,
     reason,
   });
-  mkdirSync(path.dirname(file), { recursive: true });
-  appendFileSync(file, `${JSON.stringify(signed)}\n`, { mode: 0o600 });
+  await mkdir(path.dirname(file), { recursive: true });
+  await appendFile(file, `${JSON.stringify(signed)}\n`, { mode: 0o600 });
   return signed;
 }
 

@@ -54,9 +54,10 @@ export class AuditWriter implements AuditSink {
     db: Kysely<any>,
     private readonly log: FastifyBaseLogger,
     private readonly options: {
-      identifierKey?: Buffer;
-      /** Signed checkpoints of the chain, outside the database (audit.checkpoint.ts). */
-      checkpoints?: { key: Buffer; file: string; everyMs: number };
+      /** The audit key (audit.key.ts): keys identifier hashes in parameters and signs checkpoints. */
+      key?: Buffer;
+      /** Signed checkpoints of the chain, outside the database (audit.checkpoint.ts); needs `key`. */
+      checkpoints?: { file: string; everyMs: number };
     } = {},
   ) {
     this.#db = db.withTables<AuditTables>();
@@ -69,7 +70,7 @@ export class AuditWriter implements AuditSink {
 
   record(entry: InvocationRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event: toEvent(entry, this.options.identifierKey), resolve, reject });
+      this.#queue.push({ event: toEvent(entry, this.options.key), resolve, reject });
       this.stats.queued = this.#queue.length;
       this.#flushing ??= this.#drain();
     });
@@ -132,10 +133,10 @@ export class AuditWriter implements AuditSink {
 
   /** Writes a signed checkpoint of the chain to the log stream and the checkpoint file. */
   async checkpoint(reason: 'periodic' | 'shutdown'): Promise<void> {
-    const settings = this.options.checkpoints;
-    if (!settings) return;
+    const { checkpoints: settings, key } = this.options;
+    if (!settings || !key) return;
     try {
-      const signed = await writeCheckpoint(this.#db, settings.key, settings.file, reason);
+      const signed = await writeCheckpoint(this.#db, key, settings.file, reason);
       this.log.info({ audit_checkpoint: signed }, 'audit checkpoint');
     } catch (error) {
       this.log.error({ err: (error as Error).message }, 'audit checkpoint failed');

@@ -51,6 +51,28 @@ export async function recordDoorEvent(
     );
 }
 
+/** Who sent a request, as every door event records it (and the request itself, marked audited). */
+export function requestFacts(request: {
+  raw: object;
+  id: string;
+  ip: string;
+  headers: Record<string, string | string[] | undefined>;
+}): Pick<DoorEvent, 'raw' | 'requestId' | 'ip' | 'client'> {
+  const agent = request.headers['user-agent'];
+  return {
+    raw: request.raw,
+    requestId: request.id,
+    ip: request.ip,
+    client: typeof agent === 'string' ? agent : 'unknown',
+  };
+}
+
+/** A door's answer as an audit outcome: success, a refusal (denied) or a failure of ours (error). */
+export function doorOutcome(code: ErrorCode | undefined): DoorEvent['outcome'] {
+  if (!code) return 'success';
+  return code === 'INTERNAL' ? 'error' : 'denied';
+}
+
 /** Requests a door has already audited (through the pipeline or as a door event). */
 const audited = new WeakSet<object>();
 

@@ -57,11 +57,21 @@ export class ToolError extends Error {
   }
 }
 
-/** INVALID_PARAMETERS for one field found wrong after schema validation, in the pipeline's shape. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+  code: string;
+}
+
+/** INVALID_PARAMETERS naming each bad field, in one shape wherever it is found wrong. */
+export function invalidParameters(fields: readonly FieldProblem[]): ToolError {
+  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
+  return new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+}
+
+/** INVALID_PARAMETERS for one field found wrong after schema validation. */
 export function invalidField(field: string, message: string): ToolError {
-  return new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${field}: ${message}`, {
-    fields: [{ field, message, code: 'custom' }],
-  });
+  return invalidParameters([{ field, message, code: 'custom' }]);
 }
 
 export function isToolError(error: unknown): error is ToolError {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { z } from 'zod';
 import type { ConfirmationGate } from './confirmation.js';
 import type { CallContext, Door, Principal, ProgressUpdate } from './context.js';
-import { type ErrorCode, isToolError, ToolError } from './errors.js';
+import { type ErrorCode, invalidParameters, isToolError, ToolError } from './errors.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { RegisteredTool, ToolRegistry } from './registry.js';
 import { type PatientScope, PatientScopeResolver } from './scope.js';
@@ -347,20 +347,16 @@ export function validate<S extends z.ZodType>(
       ? { ...(value as Record<string, unknown>), [options.textCheckedLater]: undefined }
       : value;
   const hostile = hostileText(checked);
-  if (hostile.length > 0) {
-    const fields = hostile.map((f) => ({ ...f, code: 'invalid_text' }));
-    const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-    throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
-  }
+  if (hostile.length > 0) throw invalidParameters(hostile.map((f) => ({ ...f, code: 'invalid_text' })));
   const parsed = schema.safeParse(value ?? {});
   if (parsed.success) return parsed.data;
-  const fields = parsed.error.issues.map((issue) => ({
-    field: issue.path.length > 0 ? issue.path.join('.') : '(parameters)',
-    message: isMissing(issue, value) ? 'is required' : readable(issue),
-    code: issue.code,
-  }));
-  const summary = fields.map((f) => `${f.field}: ${f.message}`).join('; ');
-  throw new ToolError('INVALID_PARAMETERS', `Invalid parameters: ${summary}`, { fields });
+  throw invalidParameters(
+    parsed.error.issues.map((issue) => ({
+      field: issue.path.length > 0 ? issue.path.join('.') : '(parameters)',
+      message: isMissing(issue, value) ? 'is required' : readable(issue),
+      code: issue.code,
+    })),
+  );
 }
 
 /** A required field that was not given at all (zod says "expected string, received undefined"). */

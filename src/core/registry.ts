@@ -39,6 +39,11 @@ export class ToolRegistry {
     return [...this.#tools.values()];
   }
 
+  /** The tools a caller may use, for any door: those whose permission the caller's grants allow. */
+  listAllowed(allows: (permission: string) => boolean): RegisteredTool[] {
+    return this.list().filter(({ descriptor }) => allows(descriptor.permission));
+  }
+
   names(): string[] {
     return [...this.#tools.keys()];
   }

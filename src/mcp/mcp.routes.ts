@@ -2,7 +2,7 @@ import { type AuthInfo, createMcpHandler } from '@modelcontextprotocol/server';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { Principal } from '../core/context.js';
-import { recordDoorEvent } from '../core/door-events.js';
+import { recordDoorEvent, requestFacts } from '../core/door-events.js';
 import { errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import { bearerToken } from '../rest/bearer.js';
@@ -197,12 +197,9 @@ async function auditRefusal(
 ): Promise<void> {
   if (!audit || !isToolError(error)) return;
   await recordDoorEvent(audit, request.log, {
-    raw: request.raw,
+    ...requestFacts(request),
     door: 'mcp',
     tool: requestedTool(message),
-    requestId: request.id,
-    ip: request.ip,
-    client: request.headers['user-agent'] ?? 'unknown',
     parameters: {},
     outcome: 'denied',
     errorCode: 'UNAUTHENTICATED',

@@ -54,8 +54,7 @@ export async function relayStdioTo(serverUrl: string, token: string): Promise<nu
       void local.send(message);
     };
     upstream.onerror = (error) => process.stderr.write(`upc-mcp stdio relay: ${error.message}\n`);
-    local.onclose = () => void finish(0);
-    process.stdin.once('end', () => void finish(0));
+    local.onclose = () => void finish(0); // the transport closes when the client closes stdin
     // stdin first: its listener is what keeps this process alive while the relay runs.
     void local.start().then(() => process.stdin.resume()); // it was paused while we started
     void upstream.start();

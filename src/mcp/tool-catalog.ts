@@ -34,8 +34,7 @@ export class ToolCatalog {
     let tools = this.#byRole.get(role);
     if (!tools) {
       tools = this.registry
-        .list()
-        .filter(({ descriptor }) => this.policy.allows(role, descriptor.permission))
+        .listAllowed((permission) => this.policy.allows(role, permission))
         .map(({ descriptor }) => this.#wire.get(descriptor.name)!);
       this.#byRole.set(role, tools);
     }

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Principal } from '../core/context.js';
-import { recordDoorEvent } from '../core/door-events.js';
+import { doorOutcome, recordDoorEvent, requestFacts } from '../core/door-events.js';
 import { errorBody, httpStatusOf, isToolError, ToolError } from '../core/errors.js';
 import { type AuditSink, validate } from '../core/pipeline.js';
 import type { LoginService } from '../security/login.js';
@@ -40,15 +40,12 @@ export async function authRoutes(app: FastifyInstance, { login, audit }: AuthRou
         .send({ success: false, error: errorBody(failure, request.id) });
     } finally {
       await recordDoorEvent(audit, request.log, {
-        raw: request.raw,
+        ...requestFacts(request),
         door: 'rest',
         tool: 'auth_login',
-        requestId: request.id,
-        ip: request.ip,
-        client: request.headers['user-agent'] ?? 'unknown',
         parameters: { username },
         ...(principal ? { principal } : {}),
-        outcome: failure ? (failure.code === 'INTERNAL' ? 'error' : 'denied') : 'success',
+        outcome: doorOutcome(failure?.code),
         ...(failure ? { errorCode: failure.code } : {}),
         durationMs: performance.now() - started,
       });

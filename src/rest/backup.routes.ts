@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { recordDoorEvent } from '../core/door-events.js';
+import { doorOutcome, recordDoorEvent, requestFacts } from '../core/door-events.js';
 import { errorBody, httpStatusOf, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import type { Database } from '../db/database.js';
@@ -44,17 +44,14 @@ export async function backupRoutes(app: FastifyInstance, options: BackupRoutesOp
         .send({ success: false, error: errorBody(refusal, request.id) });
     } finally {
       await recordDoorEvent(options.audit, request.log, {
-        raw: request.raw,
+        ...requestFacts(request),
         door: 'rest',
         tool: 'admin_backup',
-        requestId: request.id,
-        ip: request.ip,
-        client: request.headers['user-agent'] ?? 'unknown',
         parameters: {},
         ...(outcome.subject
           ? { principal: { subject: outcome.subject, role: outcome.role as 'admin' } }
           : {}),
-        outcome: outcome.code ? (outcome.code === 'INTERNAL' ? 'error' : 'denied') : 'success',
+        outcome: doorOutcome(outcome.code),
         ...(outcome.code ? { errorCode: outcome.code } : {}),
         durationMs: performance.now() - started,
       });

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Door } from '../core/context.js';
-import { recordDoorEvent, wasAudited } from '../core/door-events.js';
+import { recordDoorEvent, requestFacts, wasAudited } from '../core/door-events.js';
 import { type ErrorCode, errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import { bearerToken } from './bearer.js';
@@ -43,12 +43,9 @@ export function auditDoorRefusals(app: FastifyInstance, audit: AuditSink): void 
     if (reply.statusCode < 400 || !isDoorPath(request.url) || wasAudited(request.raw)) return;
     const status = reply.statusCode;
     await recordDoorEvent(audit, request.log, {
-      raw: request.raw,
+      ...requestFacts(request),
       door: doorOf(request.url),
       tool: 'http:refused',
-      requestId: request.id,
-      ip: request.ip,
-      client: request.headers['user-agent'] ?? 'unknown',
       parameters: { method: request.method, path: request.url.split('?')[0], status },
       outcome: status === 401 || status === 403 ? 'denied' : 'error',
       errorCode: CODE_FOR_STATUS[status] ?? 'INTERNAL',

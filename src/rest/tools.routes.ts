@@ -51,20 +51,20 @@ export const CONFIRM_HOW = {
 export interface ToolRoutesOptions {
   registry: ToolRegistry;
   pipeline: InvocationPipeline;
-  /** With a bearer token, GET /mcp/v1/tools lists only the tools that caller's role may use. */
-  toolsFor?: (bearer: string) => Promise<ReadonlySet<string>>;
+  /** With a bearer token, GET /mcp/v1/tools lists only the tools that caller may use: its grants. */
+  grantsFor?: (bearer: string) => Promise<(permission: string) => boolean>;
 }
 
 /** The seed's REST door: list tools, invoke one. Identity always comes from the bearer token, never the body. */
 export async function toolRoutes(
   app: FastifyInstance,
-  { registry, pipeline, toolsFor }: ToolRoutesOptions,
+  { registry, pipeline, grantsFor }: ToolRoutesOptions,
 ): Promise<void> {
   app.get('/mcp/v1/tools', async (request) => {
     // A signed-in client (the console) asks which tools it may use, instead of probing and being refused.
     const bearer = bearerToken(request);
-    const allowed = bearer && toolsFor ? await toolsFor(bearer).catch(() => new Set<string>()) : undefined;
-    const listed = registry.list().filter(({ descriptor }) => !allowed || allowed.has(descriptor.name));
+    const allows = bearer && grantsFor ? await grantsFor(bearer).catch(() => () => false) : undefined;
+    const listed = allows ? registry.listAllowed(allows) : registry.list();
     const tools = listed.map(({ descriptor }) => ({
       name: descriptor.name,
       title: descriptor.title,

@@ -51,20 +51,17 @@ export class LoginService {
   ): Promise<{ token: IssuedToken; user: UserRecord }> {
     const name = username.trim().toLowerCase();
     const windowMs = this.limits.window_seconds * 1000;
-    const [byName, byAddress] = await Promise.all(
-      [`login:user:${name}`, `login:ip:${ip}`].map((key) =>
-        this.counters.peek(key).catch(() => ({ count: 0, resetInMs: 0 })),
-      ),
-    );
+    const peek = (key: string) => this.counters.peek(key).catch(() => ({ count: 0, resetInMs: 0 }));
+    const [byName, byAddress] = await Promise.all([peek(`login:user:${name}`), peek(`login:ip:${ip}`)]);
     const user = await findUser(this.db, name);
     // The same curve for every name: a real account keeps its count in the database (so an administrator
     // can unlock it), a name that does not exist in the counters; the answers are the same.
     const nameWait = user
       ? Math.max(0, (user.lockedUntil?.getTime() ?? 0) - Date.now())
-      : byName!.count >= this.limits.lock_after_failures
-        ? Math.min(waitAfterFailures(byName!.count, this.limits), byName!.resetInMs)
+      : byName.count >= this.limits.lock_after_failures
+        ? Math.min(waitAfterFailures(byName.count, this.limits), byName.resetInMs)
         : 0;
-    const addressWait = byAddress!.count >= this.limits.address_limit ? byAddress!.resetInMs : 0;
+    const addressWait = byAddress.count >= this.limits.address_limit ? byAddress.resetInMs : 0;
     const waitMs = Math.max(nameWait, addressWait);
     if (waitMs > 0) {
       const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
@@ -76,7 +73,7 @@ export class LoginService {
     }
     const valid = await verifyPassword(user?.passwordHash ?? (await this.#dummy()), password);
     if (!user || !valid || user.disabled) {
-      const failures = (user ? user.failedAttempts : byName!.count) + 1;
+      const failures = (user ? user.failedAttempts : byName.count) + 1;
       await Promise.all([
         this.counters.hit(`login:ip:${ip}`, windowMs).catch(() => undefined),
         this.counters.hit(`login:user:${name}`, windowMs).catch(() => undefined),
