@@ -66,6 +66,7 @@ try {
     patientScope: () => scope.resolve(principal),
     touchPatients: () => {},
     mayView: () => true,
+    invoke: () => Promise.reject(new Error('the benchmark tool calls no other tool')),
   };
   let n = 0;
   const request = (credentials: InvocationRequest['credentials']): InvocationRequest => ({

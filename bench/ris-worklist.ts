@@ -14,8 +14,8 @@ import pg from 'pg';
 import { buildApp } from '../src/app.js';
 import { testConfig } from '../src/config.js';
 import { addDays, isoWeekdayOf, localToInstant } from '../src/core/practice-time.js';
-import { risDb } from '../src/modules/ris/ris.adapter.js';
-import { worklist, worklistQuery } from '../src/modules/ris/ris.store.js';
+import { risDb } from '../src/modules/ris/ris.tables.js';
+import { worklist, worklistQuery } from '../src/modules/ris/ris.worklist.store.js';
 import { issueToken, tokenSettings } from '../src/security/tokens.js';
 import { loadRisAppointments, RIS_START_DATE } from './lib/ris-data.js';
 

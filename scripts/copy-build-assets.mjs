@@ -1,6 +1,14 @@
-// Copies what the compiled server reads from disk next to its own files: the SQL migrations. (The
-// console and the default policy are read from the checkout root, the same path from src/ or dist/.)
-import { cpSync, mkdirSync } from 'node:fs';
+// Copies what the compiled server reads from disk next to its own files: the SQL migrations of core
+// (src/db/migrations) and of each module (src/modules/<name>/migrations). (The console and the default
+// policy are read from the checkout root, the same path from src/ or dist/.)
+import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
 
-mkdirSync('dist/db/migrations', { recursive: true });
-cpSync('src/db/migrations', 'dist/db/migrations', { recursive: true, filter: (f) => !f.endsWith('.ts') });
+const folders = ['db/migrations'];
+for (const module of readdirSync('src/modules', { withFileTypes: true })) {
+  if (module.isDirectory() && existsSync(`src/modules/${module.name}/migrations`))
+    folders.push(`modules/${module.name}/migrations`);
+}
+for (const folder of folders) {
+  mkdirSync(`dist/${folder}`, { recursive: true });
+  cpSync(`src/${folder}`, `dist/${folder}`, { recursive: true, filter: (f) => !f.endsWith('.ts') });
+}

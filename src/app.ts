@@ -1,39 +1,38 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { auditAdapter } from './audit/audit.adapter.js';
 import { auditKey, checkpointFile } from './audit/audit.key.js';
-import { auditDb } from './audit/audit.store.js';
-import { auditTools } from './audit/audit.tools.js';
+import { auditModule } from './audit/audit.module.js';
 import { AuditWriter } from './audit/audit.writer.js';
 import { createReadCache } from './cache/read-cache.js';
 import type { Config } from './config.js';
-import { AdapterManager } from './core/adapter.js';
 import type { ReadCache } from './core/cache.js';
-import type { ToolCaching } from './core/cached-tools.js';
 import { type Clock, clockFor } from './core/clock.js';
 import { ConfirmationGate } from './core/confirmation.js';
+import type { DomainEvents } from './core/domain-events.js';
 import { errorBody, ToolError } from './core/errors.js';
 import { IdempotencyStore } from './core/idempotency.js';
+import type { Module, ModuleDeps, ModuleFactory } from './core/module.js';
+import { ModuleManager } from './core/module-manager.js';
 import { InvocationPipeline } from './core/pipeline.js';
 import { PracticeZone } from './core/practice-time.js';
+import type { PromptDefinition } from './core/prompts.js';
 import { ToolRegistry } from './core/registry.js';
-import { DEFAULT_RESOURCE_PROVIDERS, ResourceCatalog } from './core/resources.js';
+import { BackendResilience } from './core/resilience.js';
+import { ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
-import { databaseAdapter } from './db/database.adapter.js';
+import { jsonSchemaOf } from './core/tool.js';
 import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
-import { migrate, migrationLabel } from './db/migrate.js';
+import { databaseModule } from './db/database.module.js';
+import { loadMigrations, migrate, migrationDirs, migrationLabel } from './db/migrate.js';
 import { snapshotOf } from './db/snapshot.js';
 import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
-import { adminAdapter } from './modules/admin/admin.adapter.js';
-import { adminTools } from './modules/admin/admin.tools.js';
-import { assignmentScopeSource, assignmentTools } from './modules/admin/assignments.tools.js';
-import { orthancFromConfig, pacsAdapter } from './modules/pacs/pacs.adapter.js';
-import { pacsTools } from './modules/pacs/pacs.tools.js';
-import { risAdapter, risScopeSource } from './modules/ris/ris.adapter.js';
+import { adminModule } from './modules/admin/admin.module.js';
+import { pacsModule } from './modules/pacs/pacs.module.js';
+import { risModule } from './modules/ris/ris.module.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
 import {
@@ -52,6 +51,7 @@ import { auditDoorRefusals, authenticateBeforeLargeBodies } from './rest/door-gu
 import { errorsPlugin } from './rest/errors.plugin.js';
 import { buildOpenApi } from './rest/openapi.js';
 import { toolRoutes } from './rest/tools.routes.js';
+import { uncoveredSensitiveFields } from './security/field-redactions.js';
 import { resolveJwtSecret } from './security/jwt-secret.js';
 import { LoginService } from './security/login.js';
 import { Policy } from './security/policy.js';
@@ -79,7 +79,7 @@ export interface AppParts {
   database: Database;
   registry: ToolRegistry;
   pipeline: InvocationPipeline;
-  manager: AdapterManager;
+  manager: ModuleManager;
   /** MCP resources (patient://, study://, ...); modules register providers here. */
   resources: ResourceCatalog;
   mcp: McpSurface;
@@ -100,6 +100,8 @@ export interface BuildOptions {
   apiReference?: boolean;
   /** The product clock (default: the machine's, or UPC_CLOCK_START); tests set the day they need. */
   clock?: Clock;
+  /** Add-on modules after the product's own (an example module in its tests). */
+  modules?: readonly ModuleFactory[];
 }
 
 /**
@@ -141,7 +143,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const registry = new ToolRegistry();
   // Modules that know which patients a restricted caller may see (e.g. RIS referrals) add a source here.
   const scope = new PatientScopeResolver();
-  const manager = new AdapterManager(app.log);
+  const manager = new ModuleManager(app.log);
   // On PostgreSQL the audit writer gets connections of its own: a burst of handlers holding every pooled
   // connection must not make audit commits wait (every response waits for its event). PGlite has one
   // connection anyway.
@@ -157,34 +159,63 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000,
     },
   });
-  manager.add(databaseAdapter(database));
-  manager.add(auditAdapter(auditWriter, auditTools(auditDb(database.db), practiceZone, identifierKey)));
   const readCache = createReadCache(config, app.log);
-  const caching = (ttlMs: number): ToolCaching => ({ cache: readCache, ttlMs, telemetry: metrics });
-  // PACS: one Orthanc client with the resilience policy (timeout, retry, breaker, bulkhead) from
-  // ORTHANC_* settings; searches cached for PACS_CACHE_TTL_MS (src/modules/pacs/pacs.tools.ts).
-  const orthanc = orthancFromConfig(config, metrics);
-  manager.add(pacsAdapter(orthanc, pacsTools(orthanc, caching(config.PACS_CACHE_TTL_MS))));
-  // RIS: tools over schema `ris`; referring doctors see the patients on orders they referred.
-  manager.add(
-    risAdapter(database, { clock, practiceZone, caching: caching(config.RIS_REFERENCE_CACHE_TTL_MS) }),
-  );
-  scope.addSource(risScopeSource(database));
-  scope.addSource(assignmentScopeSource(securityDb(database.db), clock));
-  manager.add(
-    adminAdapter([
-      ...assignmentTools(securityDb(database.db), clock, practiceZone),
-      ...adminTools({
-        version: VERSION,
-        startedAt,
-        health: () => manager.health(),
-        toolCount: () => registry.names().length,
-      }),
-    ]),
-  );
-  for (const adapter of manager.adapters) {
-    for (const tool of adapter.tools()) registry.register(tool, adapter.name);
+  // TEMPORARY until the outbox lands.
+  const events: DomainEvents = {
+    publish: async () => {
+      throw new Error('outbox not wired');
+    },
+  };
+  const published = new Map<string, unknown>();
+  const deps: ModuleDeps = {
+    config,
+    database,
+    clock,
+    practiceZone,
+    log: app.log,
+    telemetry: metrics,
+    system: {
+      version: VERSION,
+      startedAt,
+      health: () => manager.health(),
+      toolCount: () => registry.names().length,
+    },
+    caching: (ttlMs) => ({ cache: readCache, ttlMs, telemetry: metrics }),
+    resilience: (backend, settings) => new BackendResilience(backend, settings, metrics),
+    events,
+    use<Api>(name: string): Api {
+      if (!published.has(name))
+        throw new Error(`Module "${name}" is not built yet: list it before the modules that use it`);
+      return published.get(name) as Api;
+    },
+  };
+  // The modules, in start order; a module may use the API of one listed before it.
+  const factories: readonly ModuleFactory[] = [
+    databaseModule,
+    auditModule(auditWriter, identifierKey),
+    pacsModule,
+    risModule,
+    adminModule,
+    ...(options.modules ?? []),
+  ];
+  const prompts: PromptDefinition[] = [];
+  const resources = new ResourceCatalog();
+  const redactionsByModule = new Map<string, Module['redactions']>();
+  for (const factory of factories) {
+    const module = factory(deps);
+    manager.add(module);
+    if (module.api !== undefined) published.set(module.name, module.api);
+    for (const tool of module.tools) registry.register(tool, module.name);
+    for (const source of module.scopeSources ?? []) scope.addSource(source);
+    for (const provider of module.resources ?? []) resources.register(provider);
+    for (const part of module.resourceParts ?? []) resources.addPart(part);
+    prompts.push(...(module.prompts ?? []));
+    if (module.redactions) redactionsByModule.set(module.name, module.redactions);
   }
+  // Add-on modules outside src/modules bring their migrations along.
+  const addOnMigrations = manager.modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
+  if (addOnMigrations.length > 0)
+    await migrate(database, { migrations: loadMigrations([...migrationDirs(), ...addOnMigrations]) });
   await manager.initializeAll();
 
   const secret = resolveJwtSecret(config);
@@ -194,8 +225,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     : new MemoryCounterStore();
   const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
   const redactor = new RoleRedactor(policy);
-  for (const adapter of manager.adapters)
-    if (adapter.redactions) redactor.declare(adapter.name, adapter.redactions);
+  for (const [name, fields] of redactionsByModule) if (fields) redactor.declare(name, fields);
+  assertRedactionCoversOutputs(registry, redactor);
   const authenticator = new JwtAuthenticator(tokenSettings(config, secret));
   const pipeline = new InvocationPipeline(
     registry,
@@ -216,9 +247,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
     app.log,
   );
-  // --- MCP door (issue 3): resources catalog and the surface /mcp and `upc-mcp stdio` serve. ---
-  const resources = new ResourceCatalog();
-  for (const provider of DEFAULT_RESOURCE_PROVIDERS) resources.register(provider);
+  // --- MCP door: the surface /mcp and `upc-mcp stdio` serve. ---
   const cancellationRelay = config.REDIS_URL
     ? new RedisCancellationRelay(config.REDIS_URL, config.REDIS_KEY_PREFIX)
     : undefined;
@@ -228,6 +257,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     pipeline,
     policy,
     resources,
+    prompts,
     secret,
     version: VERSION,
     log: app.log,
@@ -367,4 +397,21 @@ function withStream(
   stream: NodeJS.WritableStream | undefined,
 ): ReturnType<typeof loggerOptions> {
   return stream && typeof logger === 'object' ? { ...logger, stream } : logger;
+}
+
+/**
+ * Refuses to start when a tool's output has a field whose name says "sensitive" (`spouse_id_number`,
+ * `findings_text`) that the redaction map does not cover: such a field would reach every role unmasked.
+ */
+function assertRedactionCoversOutputs(registry: ToolRegistry, redactor: RoleRedactor): void {
+  const problems = registry.list().flatMap(({ tool }) => {
+    const output = jsonSchemaOf(tool.output, 'output');
+    const fields = uncoveredSensitiveFields(output, redactor.fieldsOf(tool.module ?? ''));
+    return fields.length > 0 ? [`${tool.name}: ${fields.join(', ')}`] : [];
+  });
+  if (problems.length > 0)
+    throw new Error(
+      `Sensitive output fields with no redaction kind (add them to security/field-redactions.ts or the ` +
+        `module's redactions): ${problems.join('; ')}`,
+    );
 }

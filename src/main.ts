@@ -48,7 +48,7 @@ identity in UPC_TOKEN (required; get one with "upc-mcp token"). Logs go to stder
 closes stdin. Client set-up: docs/MCP_CLIENTS.md.`,
   migrate: `Usage: upc-mcp migrate
 
-Applies pending SQL migrations (src/db/migrations) to the configured database, then exits.`,
+Applies pending SQL migrations (core's and every module's) to the configured database, then exits.`,
   token: `Usage: upc-mcp token --sub <id> --role <role> [--patients P1,P2] [--ttl 3600]
 
 Prints a JWT signed with the configured HS256 key (JWT_SECRET_KEY, or the development key in DATA_DIR).
@@ -114,7 +114,7 @@ async function run(command: string, config: Config, rest: string[]): Promise<num
     case 'serve':
       return serve(config);
     case 'stdio':
-      return (await import('./mcp/stdio.js')).runStdio(config);
+      return (await import('./cli/stdio.js')).runStdio(config);
     case 'migrate':
       return runMigrate(config);
     case 'token':

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { progress, progressDone } from './report.js';
+import { progress, progressDone } from './progress.js';
 
 /** What the numbers were measured on: recorded in every result file. */
 export interface MachineInfo {

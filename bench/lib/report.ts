@@ -3,6 +3,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAverage, type MachineInfo, machineInfo } from './machine.js';
 
+export { progress, progressDone } from './progress.js';
+
 export const RESULTS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'results');
 
 export type Cell = string | number;
@@ -52,17 +54,6 @@ export function writeResult<T>(scenario: string, startedAt: Date, results: T, ta
   };
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
   return file;
-}
-
-/** A progress line for long steps (loading data): rewritten in place on a terminal. */
-export function progress(message: string): void {
-  if (process.stdout.isTTY) process.stdout.write(`\r\x1b[K${message}`);
-  else console.log(message);
-}
-
-export function progressDone(message: string): void {
-  if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
-  console.log(message);
 }
 
 export function header(title: string): void {

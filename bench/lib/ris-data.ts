@@ -3,9 +3,9 @@ import { loadConfig } from '../../src/config.js';
 import { addDays, localToInstant } from '../../src/core/practice-time.js';
 import { openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { type RisDemoReport, seedRisDemo } from '../../src/modules/ris/ris.demo.js';
 import type { RisDb } from '../../src/modules/ris/ris.tables.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import { progress, progressDone } from './report.js';
 
 export const RIS_START_DATE = '2025-01-06';

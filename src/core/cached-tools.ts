@@ -163,6 +163,7 @@ function recordingPatients(ctx: CallContext, patients: string[]): CallContext {
     signal: ctx.signal,
     reportProgress: (update) => ctx.reportProgress(update),
     patientScope: () => ctx.patientScope(),
+    invoke: (tool, parameters) => ctx.invoke(tool, parameters),
     mayView: (kind) => ctx.mayView(kind),
     touchPatients: (...ids) => {
       patients.push(...ids);

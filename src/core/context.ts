@@ -1,28 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
+import type { Principal } from './principal.js';
 import type { PatientScope } from './scope.js';
 
-/** The clinical roles of ARCHITECTURE §6. */
-export const ROLES = [
-  'admin',
-  'radiologist',
-  'radiographer',
-  'receptionist',
-  'transcriptionist',
-  'billing_clerk',
-  'referring_doctor',
-  'auditor',
-] as const;
-export type Role = (typeof ROLES)[number];
-
-/** Who is calling, established once by authentication and never widened afterwards. */
-export interface Principal {
-  subject: string;
-  role: Role;
-  /** Explicit patient scope from the token (`patients` claim); undefined means "no explicit list". */
-  patients?: readonly string[];
-  /** The token's id (`jti`) when it has one, for audit. */
-  tokenId?: string;
-}
+export { type Principal, ROLES, type Role } from './principal.js';
 
 export type Door = 'rest' | 'mcp' | 'chat' | 'cli' | 'console';
 
@@ -54,4 +34,10 @@ export interface CallContext {
    * before searching by it: a search by a value the role may not see would reveal it.
    */
   mayView(kind: string): boolean;
+  /**
+   * Calls another tool (another module's, usually) as this same caller: through the whole pipeline, so
+   * the nested call is authorised, scoped, redacted and audited like any other. Answers the tool's result
+   * or throws its ToolError; a tool that needs confirmation answers CONFIRMATION_REQUIRED here too.
+   */
+  invoke(tool: string, parameters: Record<string, unknown>): Promise<unknown>;
 }

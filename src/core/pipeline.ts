@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { z } from 'zod';
+import { type Caller, requestFor } from './caller.js';
 import type { ConfirmationGate } from './confirmation.js';
 import type { CallContext, Door, Principal, ProgressUpdate } from './context.js';
 import { type ErrorCode, invalidParameters, isToolError, ToolError } from './errors.js';
@@ -271,6 +272,7 @@ export class InvocationPipeline {
     const scopeResolver = this.stages.scope ?? DEFAULT_SCOPE;
     let childLog: FastifyBaseLogger | undefined;
     let scope: Promise<PatientScope> | undefined;
+    let nested = 0;
     const ctx: CallContext & { idempotencyKey?: string } = {
       requestId: request.requestId,
       principal,
@@ -289,6 +291,20 @@ export class InvocationPipeline {
         for (const id of patientIds) touched.add(id);
       },
       mayView: (kind: string) => this.stages.visibility?.(principal.role, kind) ?? true,
+      invoke: async (tool, parameters) => {
+        // Nested calls get request ids under the parent's (`<id>.1`, `<id>.2`), so the audit log links them.
+        const caller: Caller = {
+          credentials: { principal },
+          nextRequestId: () => `${request.requestId}.${++nested}`,
+          client: request.client,
+          ip: request.ip,
+        };
+        const outcome = await this.invoke(
+          requestFor(caller, request.door, tool, parameters, { signal: ctx.signal }),
+        );
+        if (!outcome.ok) throw outcome.error;
+        return outcome.result;
+      },
     };
     if (request.idempotencyKey) ctx.idempotencyKey = request.idempotencyKey;
     return ctx;

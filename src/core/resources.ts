@@ -37,67 +37,74 @@ export function bindingsOf(provider: ResourceProvider): [string, ToolBinding][] 
   return 'parts' in provider ? Object.entries(provider.parts) : [['', provider]];
 }
 
-/**
- * The resource providers a deployment offers. Modules replace a default binding by registering a provider
- * with the same URI template, so the MCP door never needs to know a module's parameter names.
- */
-export class ResourceCatalog {
-  readonly #providers = new Map<string, ResourceProvider>();
+/** One module's part of a resource several modules fill (e.g. the `ris` part of the patient summary). */
+export interface ResourcePart extends ToolBinding {
+  /** The shared resource's URI template, e.g. `patient://{id}/summary`. */
+  resource: string;
+  /** The part's key in the result, usually the module's name. */
+  part: string;
+  /** What the part holds, for the resource's description: `demographics, medical aid, orders`. */
+  holds: string;
+}
 
-  register(provider: ResourceProvider): void {
-    this.#providers.set(provider.uriTemplate, provider);
-  }
-
-  list(): ResourceProvider[] {
-    return [...this.#providers.values()];
-  }
+/** A resource made of modules' parts; core declares it, modules fill it. */
+interface SharedResource extends ResourceInfo {
+  /** Said after the list of parts. */
+  note: string;
 }
 
 /**
- * The architecture's canonical resources (ARCHITECTURE §5), bound to the catalog's tool names. Until the
- * PACS/RIS/reporting modules register those tools, these stay unlisted.
+ * Resources several modules fill. Core names no module or tool here: a shared resource is listed only
+ * once some module contributes a part.
  */
-export const DEFAULT_RESOURCE_PROVIDERS: readonly ResourceProvider[] = [
+const SHARED_RESOURCES: readonly SharedResource[] = [
   {
     uriTemplate: 'patient://{id}/summary',
     name: 'patient-summary',
     title: 'Patient summary',
-    description:
-      "A patient's record in one read: `ris` (demographics, medical aid, orders, appointments) and `pacs` " +
-      '(imaging history: studies, modalities, dates). Parts your role may not see are left out; a part whose ' +
-      'system cannot answer is listed under `unavailable`. Read it before reporting or scheduling.',
+    description: "A patient's record in one read",
+    note:
+      'Parts your role may not see are left out; a part whose system cannot answer is listed under ' +
+      '`unavailable`. Read it before reporting or scheduling.',
     mimeType: 'application/json',
-    parts: {
-      ris: { tool: 'ris_get_patient', parameters: (v) => ({ patient_id: v.id }) },
-      pacs: { tool: 'pacs_get_patient_history', parameters: (v) => ({ patient_id: v.id }) },
-    },
-  },
-  {
-    uriTemplate: 'study://{uid}',
-    name: 'study',
-    title: 'Imaging study',
-    description: 'One study by StudyInstanceUID: patient, series, modality, dates and status.',
-    mimeType: 'application/json',
-    tool: 'pacs_retrieve_study',
-    parameters: (v) => ({ study_instance_uid: v.uid }),
-  },
-  {
-    uriTemplate: 'report://{id}',
-    name: 'report',
-    title: 'Radiology report',
-    description: 'One report with its status, findings and impression, as the caller may see it.',
-    mimeType: 'application/json',
-    tool: 'reporting_get_report',
-    parameters: (v) => ({ report_id: v.id }),
-  },
-  {
-    uriTemplate: 'worklist://today',
-    name: 'worklist-today',
-    title: "Today's worklist",
-    description: "Today's appointments and studies with their status, for the whole practice.",
-    mimeType: 'application/json',
-    tool: 'ris_get_worklist',
-    // No date: the RIS answers for today in the practice's time zone, not the server's.
-    parameters: () => ({}),
   },
 ];
+
+/** The resources a deployment offers, from every module's providers and parts. */
+export class ResourceCatalog {
+  readonly #providers = new Map<string, ResourceProvider>();
+  readonly #parts = new Map<string, ResourcePart[]>();
+
+  register(provider: ResourceProvider): void {
+    if (this.#providers.has(provider.uriTemplate))
+      throw new Error(`Two modules declare the resource ${provider.uriTemplate}`);
+    this.#providers.set(provider.uriTemplate, provider);
+  }
+
+  addPart(part: ResourcePart): void {
+    if (!SHARED_RESOURCES.some((r) => r.uriTemplate === part.resource))
+      throw new Error(`No shared resource ${part.resource} for the part "${part.part}"`);
+    const parts = this.#parts.get(part.resource) ?? [];
+    if (parts.some((p) => p.part === part.part))
+      throw new Error(`Two modules fill the part "${part.part}" of ${part.resource}`);
+    this.#parts.set(part.resource, [...parts, part]);
+  }
+
+  list(): ResourceProvider[] {
+    const shared = SHARED_RESOURCES.flatMap((resource): ResourceProvider[] => {
+      const parts = this.#parts.get(resource.uriTemplate) ?? [];
+      if (parts.length === 0) return [];
+      const { note, ...info } = resource;
+      const holds = parts.map((p) => `\`${p.part}\` (${p.holds})`);
+      const list = holds.length === 1 ? holds[0] : `${holds.slice(0, -1).join(', ')} and ${holds.at(-1)}`;
+      return [
+        {
+          ...info,
+          description: `${info.description}: ${list}. ${note}`,
+          parts: Object.fromEntries(parts.map((p) => [p.part, { tool: p.tool, parameters: p.parameters }])),
+        },
+      ];
+    });
+    return [...shared, ...this.#providers.values()];
+  }
+}

@@ -1,5 +1,5 @@
-import type { Principal } from './context.js';
 import { ToolError } from './errors.js';
+import type { Principal } from './principal.js';
 
 /** Which patients a caller may see: everyone (clinical staff) or an explicit set (referring doctors). */
 export type PatientScope = { kind: 'all' } | { kind: 'patients'; patientIds: ReadonlySet<string> };

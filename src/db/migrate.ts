@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sha256Hex } from '../core/stable-json.js';
 import type { Database, ScriptSession } from './database.js';
@@ -10,18 +11,37 @@ export interface Migration {
   checksum: string;
 }
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const CORE_MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
+const MODULES_DIR = fileURLToPath(new URL('../modules/', import.meta.url));
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 // Any constant works; it only has to be the same for every process running migrations.
 const MIGRATION_LOCK_KEY = 74_201_911;
 
-export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
-  const migrations = readdirSync(dir)
-    .filter((file) => file.endsWith('.sql'))
-    .map((file) => {
+/**
+ * Where migrations live: core's (`db/migrations`) and each module's own `migrations/` folder, found by
+ * convention so that adding a module touches nothing outside its folder. Versions are one global sequence.
+ */
+export function migrationDirs(): string[] {
+  const modules = existsSync(MODULES_DIR)
+    ? readdirSync(MODULES_DIR, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => path.join(MODULES_DIR, entry.name, 'migrations'))
+        .filter((dir) => existsSync(dir))
+    : [];
+  return [CORE_MIGRATIONS_DIR, ...modules];
+}
+
+export function loadMigrations(dirs: string | readonly string[] = migrationDirs()): Migration[] {
+  const migrations = (typeof dirs === 'string' ? [dirs] : dirs)
+    .flatMap((dir) =>
+      readdirSync(dir)
+        .filter((file) => file.endsWith('.sql'))
+        .map((file) => ({ dir, file })),
+    )
+    .map(({ dir, file }) => {
       const match = FILE_NAME.exec(file);
       if (!match) throw new Error(`Migration file "${file}" must be named NNNN_name.sql`);
-      const sql = readFileSync(`${dir}/${file}`, 'utf8');
+      const sql = readFileSync(path.join(dir, file), 'utf8');
       return {
         version: Number(match[1]),
         name: match[2]!,

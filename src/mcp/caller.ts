@@ -1,14 +1,20 @@
+import type { Caller } from '../core/caller.js';
 import type { Principal } from '../core/context.js';
 
 /**
  * Who is on the other end of one MCP serving unit (an HTTP request, or a whole stdio connection), as
  * established by the door before any MCP message is read. Handlers never look at tokens again.
  */
-export interface McpCaller {
+export interface McpCaller extends Caller {
   principal: Principal;
-  /** A request id for each pipeline call: the HTTP request's id, or a fresh one per stdio message. */
-  nextRequestId(): string;
-  /** User agent or client name, for audit. */
-  client?: string;
-  ip?: string;
+}
+
+/** The MCP caller for an authenticated principal. */
+export function mcpCaller(
+  principal: Principal,
+  nextRequestId: () => string,
+  client?: string,
+  ip?: string,
+): McpCaller {
+  return { principal, credentials: { principal }, nextRequestId, client, ip };
 }

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
 import type { InvocationPipeline } from '../core/pipeline.js';
+import type { PromptDefinition } from '../core/prompts.js';
 import type { ToolRegistry } from '../core/registry.js';
 import type { ResourceCatalog } from '../core/resources.js';
 import type { Policy } from '../security/policy.js';
@@ -17,6 +18,7 @@ export interface McpDoorParts {
   pipeline: InvocationPipeline;
   policy: Pick<Policy, 'allows'>;
   resources: ResourceCatalog;
+  prompts: readonly PromptDefinition[];
   /** The server's signing secret; multi-round-trip state is sealed with a key derived from it. */
   secret: string;
   version: string;
@@ -41,6 +43,7 @@ export function createMcpSurface(parts: McpDoorParts): McpSurface {
     pipeline: parts.pipeline,
     policy: parts.policy,
     resources: parts.resources,
+    prompts: parts.prompts,
     stateKey: parts.secret,
     version: parts.version,
     ...(config.MCP_CONFORMANCE_FIXTURES ? { fixtures: conformanceFixtures() } : {}),

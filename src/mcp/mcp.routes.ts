@@ -7,7 +7,7 @@ import { errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import { bearerToken } from '../rest/bearer.js';
 import { abortOnClientGone } from '../rest/disconnect.js';
-import type { McpCaller } from './caller.js';
+import { type McpCaller, mcpCaller } from './caller.js';
 import { rebindingGuard } from './http-guards.js';
 import {
   bearerChallenge,
@@ -86,12 +86,12 @@ export async function mcpRoutes(
         await auditRefusal(audit, request, parsed?.value, error);
         return unauthorized(request, reply, error, config, token !== undefined);
       }
-      const caller: McpCaller = {
+      const caller: McpCaller = mcpCaller(
         principal,
-        nextRequestId: () => request.id,
-        client: request.headers['user-agent'] ?? 'unknown',
-        ip: request.ip,
-      };
+        () => request.id,
+        request.headers['user-agent'] ?? 'unknown',
+        request.ip,
+      );
       const authInfo: AuthInfo = {
         token: token ?? '',
         clientId: principal.subject,

@@ -7,6 +7,7 @@ import {
   type ResourceTemplateType,
   UriTemplate,
 } from '@modelcontextprotocol/server';
+import { requestFor } from '../core/caller.js';
 import type { Role } from '../core/context.js';
 import { errorBody, type ToolError } from '../core/errors.js';
 import type { InvocationPipeline } from '../core/pipeline.js';
@@ -103,17 +104,9 @@ export class ResourceViews {
     variables: Record<string, string>,
     signal: AbortSignal,
   ): Promise<PartOutcome> {
-    const requestId = caller.nextRequestId();
-    const outcome = await this.pipeline.invoke({
-      tool: binding.tool,
-      parameters: binding.parameters(variables),
-      door: 'mcp',
-      requestId,
-      credentials: { principal: caller.principal },
-      signal,
-      ...(caller.client ? { client: caller.client } : {}),
-      ...(caller.ip ? { ip: caller.ip } : {}),
-    });
+    const request = requestFor(caller, 'mcp', binding.tool, binding.parameters(variables), { signal });
+    const requestId = request.requestId;
+    const outcome = await this.pipeline.invoke(request);
     return outcome.ok ? { ok: true, result: outcome.result } : { ok: false, error: outcome.error, requestId };
   }
 

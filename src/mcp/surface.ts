@@ -12,6 +12,7 @@ import {
   UriTemplate,
 } from '@modelcontextprotocol/server';
 import type { InvocationPipeline } from '../core/pipeline.js';
+import type { PromptDefinition } from '../core/prompts.js';
 import type { ToolRegistry } from '../core/registry.js';
 import type { ResourceCatalog } from '../core/resources.js';
 import type { Policy } from '../security/policy.js';
@@ -20,7 +21,7 @@ import type { CancellationRelay } from './cancellation-relay.js';
 import { EnumCompletions } from './completions.js';
 import type { FixtureSet } from './fixtures/index.js';
 import { InFlightCalls } from './in-flight.js';
-import { PROMPTS, type PromptDefinition, renderPrompt, wirePrompt } from './prompts.js';
+import { renderPrompt, wirePrompt } from './prompts.js';
 import { requestFacts } from './request-context.js';
 import { ResourceViews } from './resource-views.js';
 import { callRegistryTool, type ToolCallDeps } from './tool-call.js';
@@ -31,6 +32,8 @@ export interface McpSurfaceOptions {
   pipeline: InvocationPipeline;
   policy: Pick<Policy, 'allows'>;
   resources: ResourceCatalog;
+  /** The modules' prompts; each is offered only while its tools are registered and the caller may use them. */
+  prompts: readonly PromptDefinition[];
   /** HMAC key for multi-round-trip state (derived from the server's signing secret). */
   stateKey: string;
   version: string;
@@ -197,9 +200,9 @@ export class McpSurface {
     server.setRequestHandler('completion/complete', (request) => {
       const { ref, argument } = request.params;
       if (ref.type !== 'ref/prompt') return this.#completions.complete(undefined, argument.value);
-      const parameter = PROMPTS.find((p) => p.name === ref.name)?.arguments.find(
-        (a) => a.name === argument.name,
-      );
+      const parameter = this.options.prompts
+        .find((p) => p.name === ref.name)
+        ?.arguments.find((a) => a.name === argument.name);
       return this.#completions.complete(parameter?.completeFrom, argument.value);
     });
 
@@ -208,7 +211,7 @@ export class McpSurface {
 
   #promptsFor(caller: McpCaller): readonly PromptDefinition[] {
     const role = caller.principal.role;
-    return PROMPTS.filter((prompt) =>
+    return this.options.prompts.filter((prompt) =>
       prompt.tools.every((name) => {
         const tool = this.options.registry.get(name)?.tool;
         return tool !== undefined && this.options.policy.allows(role, tool.permission);

@@ -7,8 +7,9 @@ import {
   type Server,
   type ServerContext,
 } from '@modelcontextprotocol/server';
+import { requestFor } from '../core/caller.js';
 import { errorBody } from '../core/errors.js';
-import type { InvocationPipeline, InvocationRequest } from '../core/pipeline.js';
+import type { InvocationPipeline } from '../core/pipeline.js';
 import type { McpCaller } from './caller.js';
 import { askNow, askThroughClient, confirmationRoute, readSecondRound } from './confirmation.js';
 import type { InFlightCalls } from './in-flight.js';
@@ -39,24 +40,16 @@ export async function callRegistryTool(
   const registered = deps.catalog.get(name);
   const args = splitArguments(registered?.descriptor, rawArguments);
   const facts = requestFacts(server, ctx);
-  const requestId = caller.nextRequestId();
-  const request: InvocationRequest = {
-    tool: name,
-    parameters: args.parameters,
-    door: 'mcp',
-    requestId,
-    credentials: { principal: caller.principal },
+  const client = facts.client ?? caller.client;
+  const request = requestFor({ ...caller, client }, 'mcp', name, args.parameters, {
     signal: ctx.mcpReq.signal,
     confirmHow:
       'call the tool again with the same arguments plus "confirmation_token" set to details.confirmation_token.',
-  };
-  const client = facts.client ?? caller.client;
-  if (client) request.client = client;
-  if (caller.ip) request.ip = caller.ip;
-  const onProgress = progressReporter(ctx);
-  if (onProgress) request.onProgress = onProgress;
-  if (args.idempotencyKey) request.idempotencyKey = args.idempotencyKey;
-  if (args.confirmationToken) request.confirmationToken = args.confirmationToken;
+    onProgress: progressReporter(ctx),
+    idempotencyKey: args.idempotencyKey,
+    confirmationToken: args.confirmationToken,
+  });
+  const requestId = request.requestId;
 
   const route =
     registered?.descriptor.confirmation && !args.confirmationToken ? confirmationRoute(facts) : 'token';

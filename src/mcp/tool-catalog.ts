@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/server';
+import { VisibleTools } from '../core/caller.js';
 import type { Role } from '../core/context.js';
 import type { RegisteredTool, ToolDescriptor, ToolRegistry } from '../core/registry.js';
 import type { Policy } from '../security/policy.js';
@@ -14,45 +15,37 @@ export interface CallArguments {
 }
 
 /**
- * The registry as MCP sees it: wire `Tool` objects built once per tool, and the list each role may see,
- * built once per role. Both are rebuilt only when a tool is added (the registry only grows), so
- * `tools/list` costs a map lookup however many requests arrive.
+ * The registry as MCP sees it: wire `Tool` objects built once per tool, over the door-neutral list of
+ * tools each role may see (core/caller.ts), so `tools/list` costs a map lookup however many requests
+ * arrive.
  */
 export class ToolCatalog {
-  #version = -1;
+  readonly #visible: VisibleTools;
   readonly #wire = new Map<string, Tool>();
-  readonly #byRole = new Map<Role, Tool[]>();
 
   constructor(
     private readonly registry: ToolRegistry,
-    private readonly policy: Pick<Policy, 'allows'>,
-  ) {}
+    policy: Pick<Policy, 'allows'>,
+  ) {
+    this.#visible = new VisibleTools(registry, (role, permission) => policy.allows(role, permission));
+  }
 
   /** The tools a role may call, in registration order (deterministic, as 2026-07-28 asks). */
   listFor(role: Role): Tool[] {
-    this.#refresh();
-    let tools = this.#byRole.get(role);
-    if (!tools) {
-      tools = this.registry
-        .listAllowed((permission) => this.policy.allows(role, permission))
-        .map(({ descriptor }) => this.#wire.get(descriptor.name)!);
-      this.#byRole.set(role, tools);
-    }
-    return tools;
+    return this.#visible.forRole(role).map(({ descriptor }) => this.#wireOf(descriptor));
   }
 
   get(name: string): RegisteredTool | undefined {
     return this.registry.get(name);
   }
 
-  #refresh(): void {
-    const tools = this.registry.list();
-    if (tools.length === this.#version) return;
-    this.#byRole.clear();
-    for (const { descriptor } of tools) {
-      if (!this.#wire.has(descriptor.name)) this.#wire.set(descriptor.name, wireTool(descriptor));
+  #wireOf(descriptor: ToolDescriptor): Tool {
+    let tool = this.#wire.get(descriptor.name);
+    if (!tool) {
+      tool = wireTool(descriptor);
+      this.#wire.set(descriptor.name, tool);
     }
-    this.#version = tools.length;
+    return tool;
   }
 }
 

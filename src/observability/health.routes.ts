@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import type { AdapterManager } from '../core/adapter.js';
+import type { ModuleManager } from '../core/module-manager.js';
 
 export interface HealthRoutesOptions {
-  manager: AdapterManager;
+  manager: ModuleManager;
   version: string;
   isShuttingDown: () => boolean;
 }

@@ -1,15 +1,15 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AdapterManager } from '../core/adapter.js';
 import { errorBody, ToolError } from '../core/errors.js';
+import type { ModuleManager } from '../core/module-manager.js';
 import type { Authenticator } from '../core/pipeline.js';
 import { bearerToken } from '../rest/bearer.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsPluginOptions {
   metrics: Metrics;
-  manager: AdapterManager;
+  manager: ModuleManager;
   authenticator: Authenticator;
   scrapeToken?: string | undefined;
   /** Loopback callers may scrape without a token (METRICS_ALLOW_LOOPBACK). */

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { callerWithId, requestFor } from '../core/caller.js';
 import { markAudited } from '../core/door-events.js';
 import { errorBody, httpStatusOf } from '../core/errors.js';
 import type { InvocationPipeline, InvocationResult } from '../core/pipeline.js';
@@ -139,19 +140,15 @@ export async function runTool(
   context: InvokeContext = {},
 ): Promise<InvocationResult> {
   markAudited(request.raw); // the pipeline audits every call, allowed or refused
-  return pipeline.invoke({
-    tool,
-    parameters,
-    door: context.door ?? 'rest',
-    requestId: request.id,
-    credentials: { bearer: bearerToken(request) },
-    client: clientLabel(request),
-    ip: request.ip,
-    signal: abortOnClientGone(reply),
-    ...(context.idempotency_key ? { idempotencyKey: context.idempotency_key } : {}),
-    ...(context.confirmation_token ? { confirmationToken: context.confirmation_token } : {}),
-    ...(context.confirmHow ? { confirmHow: context.confirmHow } : {}),
-  });
+  const caller = callerWithId(request.id, { bearer: bearerToken(request) }, clientLabel(request), request.ip);
+  return pipeline.invoke(
+    requestFor(caller, context.door ?? 'rest', tool, parameters, {
+      signal: abortOnClientGone(reply),
+      idempotencyKey: context.idempotency_key,
+      confirmationToken: context.confirmation_token,
+      confirmHow: context.confirmHow,
+    }),
+  );
 }
 
 /** The REST envelope for a pipeline outcome, with the status and headers its error code implies. */

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { type Principal, ROLES, type Role } from '../core/context.js';
 import { ToolError } from '../core/errors.js';
 import type { Authorizer } from '../core/pipeline.js';
+import { REDACTION_KINDS, type RedactionKind } from '../core/redaction-kinds.js';
 import type { AnyTool } from '../core/tool.js';
 
 const PERMISSION = /^(\*|[a-z_]+:(\*|[a-z_]+))$/;
@@ -14,8 +15,7 @@ const windowSchema = z.object({
   window_seconds: z.number().int().min(1).max(86_400),
 });
 
-export const REDACTION_KINDS = ['clinical_text', 'national_id', 'member_number', 'contact_details'] as const;
-export type RedactionKind = (typeof REDACTION_KINDS)[number];
+export { REDACTION_KINDS, type RedactionKind };
 
 const redactionRule = z.union([
   z.object({ hidden_from: z.array(z.enum(ROLES)) }),

@@ -1,10 +1,9 @@
 import type { Principal, Role } from '../core/context.js';
 import type { Redactor } from '../core/pipeline.js';
+import type { FieldRedactions } from '../core/redaction-kinds.js';
 import type { AnyTool } from '../core/tool.js';
-import type { Policy, RedactionKind } from './policy.js';
-
-/** Field name → kind of sensitive data, declared once per module (e.g. `findings: 'clinical_text'`). */
-export type FieldRedactions = Readonly<Record<string, RedactionKind>>;
+import { FIELD_REDACTIONS } from './field-redactions.js';
+import type { Policy } from './policy.js';
 
 export const WITHHELD = '[withheld: not available to your role]';
 
@@ -33,14 +32,23 @@ const ACTION_FOR_KIND: Readonly<Record<string, FieldAction>> = {
 
 /**
  * Trims results on the way out according to the caller's role: clinical text withheld, identifiers
- * masked. Which fields are sensitive is declared per module; who may see each kind is in the policy
- * file. Only string fields are touched, so results still match their published schemas.
+ * masked. Which fields are sensitive is one map for every module (field-redactions.ts), plus what a
+ * module adds for its own tools; who may see each kind is in the policy file. Only string fields are
+ * touched, so results still match their published schemas.
  */
 export class RoleRedactor {
   readonly #fieldsByModule = new Map<string, FieldRedactions>();
   readonly #plans = new Map<string, Map<string, FieldAction> | null>();
 
-  constructor(private readonly policy: Policy) {}
+  constructor(
+    private readonly policy: Policy,
+    private readonly common: FieldRedactions = FIELD_REDACTIONS,
+  ) {}
+
+  /** The fields a module's tools are redacted by: the common map and the module's own additions. */
+  fieldsOf(module: string): FieldRedactions {
+    return { ...this.common, ...this.#fieldsByModule.get(module) };
+  }
 
   declare(module: string, fields: FieldRedactions): void {
     this.#fieldsByModule.set(module, { ...this.#fieldsByModule.get(module), ...fields });
@@ -60,7 +68,7 @@ export class RoleRedactor {
     let plan = this.#plans.get(key);
     if (plan !== undefined) return plan;
     const actions = new Map<string, FieldAction>();
-    for (const [field, kind] of Object.entries(this.#fieldsByModule.get(module) ?? {})) {
+    for (const [field, kind] of Object.entries(this.fieldsOf(module))) {
       if (!this.policy.mayView(role, kind)) actions.set(field, ACTION_FOR_KIND[kind] ?? 'hide');
     }
     plan = actions.size > 0 ? actions : null;

@@ -1,8 +1,8 @@
 /** RIS test helpers: each test creates its own rooms, physicians, patients and orders. */
 import type { LightMyRequestResponse } from 'fastify';
 import type { Role } from '../../src/core/context.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { luhnCheckDigit } from '../../src/modules/ris/ris.rules.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import type { TestApp } from './app.js';
 
 export { nextMonday, TZ } from './clock.js';

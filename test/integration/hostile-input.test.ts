@@ -93,7 +93,8 @@ describe('NUL and lone surrogates', () => {
     });
     expect(signIn.statusCode).toBe(400);
     expect(signIn.json().error.details.fields[0].field).toBe('username');
-    const key = await t.invoke('ris_search_patients', { ['patient\u0000name']: 'x' }, 'receptionist');
+    const keyWithNul = 'patient\u0000name';
+    const key = await t.invoke('ris_search_patients', { [keyWithNul]: 'x' }, 'receptionist');
     expect(key.statusCode).toBe(400);
     const mcp = await connectMcp(`${base}/mcp`, '2026', { token: await t.tokenFor('radiologist') });
     try {

@@ -14,7 +14,7 @@ import {
   type PracticePlan,
   type SyntheticStudy,
 } from '../../src/dicom/synthetic.js';
-import { orthancFromConfig } from '../../src/modules/pacs/pacs.adapter.js';
+import { orthancFromConfig } from '../../src/modules/pacs/pacs.module.js';
 import { pacsTools } from '../../src/modules/pacs/pacs.tools.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { loadSyntheticPractice, type OrthancHandle, startOrthanc } from '../harness/orthanc.js';
@@ -737,6 +737,7 @@ describe('long work: progress and cancellation (handlers called directly)', () =
       patientScope: async () => ({ kind: 'all' }),
       touchPatients: (...ids) => touched.push(...ids),
       mayView: () => true,
+      invoke: () => Promise.reject(new Error('PACS tools call no other tool')),
     };
   }
 

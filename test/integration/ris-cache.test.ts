@@ -4,7 +4,7 @@
  * drops the cached answers at once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { call, createPhysician, registerPatient } from '../harness/ris.js';
 

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addDays } from '../../src/core/practice-time.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
-import { lockRoomsForBooking } from '../../src/modules/ris/ris.store.js';
+import { lockRoomsForBooking } from '../../src/modules/ris/ris.appointments.store.js';
 import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import { WITHHELD } from '../../src/security/redaction.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { practiceTime, testNow, testToday } from '../harness/clock.js';

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { testClock } from '../harness/clock.js';
 import { call, createOrder, createPhysician, createRoomSet, registerPatient } from '../harness/ris.js';

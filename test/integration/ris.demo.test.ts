@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
 import { type DemoStudy, seedRisDemo } from '../../src/modules/ris/ris.demo.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 import { runCli } from '../harness/cli.js';
 import { createTestDatabase, type TestDatabase } from '../harness/postgres.js';
 

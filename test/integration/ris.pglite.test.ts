@@ -10,18 +10,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
 import { migrate } from '../../src/db/migrate.js';
-import { risDb } from '../../src/modules/ris/ris.adapter.js';
+import { insertAppointment, transitionAppointment } from '../../src/modules/ris/ris.appointments.store.js';
 import { book } from '../../src/modules/ris/ris.booking.js';
-import {
-  getOrder,
-  insertAppointment,
-  insertOrder,
-  insertPatient,
-  type Order,
-  transitionAppointment,
-  upsertPhysician,
-} from '../../src/modules/ris/ris.store.js';
+import { getOrder, insertOrder, type Order } from '../../src/modules/ris/ris.orders.store.js';
+import { insertPatient } from '../../src/modules/ris/ris.patients.store.js';
+import { upsertPhysician } from '../../src/modules/ris/ris.reference.store.js';
 import type { RisDb } from '../../src/modules/ris/ris.tables.js';
+import { risDb } from '../../src/modules/ris/ris.tables.js';
 
 let dir: string;
 let database: Database;

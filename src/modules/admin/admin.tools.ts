@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { SystemHealth } from '../../core/adapter.js';
 import { READ_ONLY } from '../../core/annotations.js';
+import type { SystemFacts } from '../../core/module.js';
 import { defineTool } from '../../core/tool.js';
 
 const moduleHealthSchema = z.object({
@@ -18,14 +18,7 @@ export const systemStatusOutput = z.object({
   tools_registered: z.number().int(),
 });
 
-export interface AdminDependencies {
-  version: string;
-  startedAt: Date;
-  health: () => Promise<SystemHealth>;
-  toolCount: () => number;
-}
-
-export function adminTools(deps: AdminDependencies) {
+export function adminTools(deps: SystemFacts) {
   return [
     defineTool({
       name: 'admin_get_system_status',

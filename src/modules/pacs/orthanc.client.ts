@@ -1,6 +1,6 @@
 import { Pool } from 'undici';
 import { ToolError } from '../../core/errors.js';
-import type { BreakerState, OrthancResilience } from './orthanc.resilience.js';
+import type { BackendResilience, BreakerState } from '../../core/resilience.js';
 
 export interface OrthancSettings {
   url: string;
@@ -47,11 +47,11 @@ export class OrthancClient {
   readonly #pool: Pool;
   readonly #authorization: string | undefined;
   readonly #basePath: string;
-  readonly #resilience: OrthancResilience | undefined;
+  readonly #resilience: BackendResilience | undefined;
 
   constructor(
     private readonly settings: OrthancSettings,
-    resilience?: OrthancResilience,
+    resilience?: BackendResilience,
   ) {
     const url = new URL(settings.url);
     this.#basePath = url.pathname.replace(/\/$/, '');

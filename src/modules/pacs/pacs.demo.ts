@@ -2,7 +2,7 @@
 import type { Config } from '../../config.js';
 import { generatePractice, iterateInstances, type PracticePlan } from '../../dicom/synthetic.js';
 import type { StoredInstance } from './orthanc.api.js';
-import { orthancFromConfig } from './pacs.adapter.js';
+import { orthancFromConfig } from './pacs.module.js';
 
 export interface PacsDemoOptions {
   patients: number;

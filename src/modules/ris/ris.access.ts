@@ -2,15 +2,9 @@
 import type { CallContext } from '../../core/context.js';
 import { ToolError } from '../../core/errors.js';
 import { assertInScope, inScope, notVisible } from '../../core/scope.js';
-import {
-  type Actor,
-  type Appointment,
-  getAppointment,
-  getOrder,
-  getPatient,
-  type Order,
-  type Patient,
-} from './ris.store.js';
+import { type Actor, type Appointment, getAppointment } from './ris.appointments.store.js';
+import { getOrder, type Order } from './ris.orders.store.js';
+import { getPatient, type Patient } from './ris.patients.store.js';
 import type { RisDb } from './ris.tables.js';
 
 export interface RisDeps {

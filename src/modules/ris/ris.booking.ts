@@ -7,20 +7,17 @@
  */
 import { invalidField, ToolError } from '../../core/errors.js';
 import { addDays, localParts, localToInstant, minutesToClock, toZonedIso } from '../../core/practice-time.js';
-import { findFreeSlot, type Slot } from './ris.rules.js';
+import { constraintOf, sqlState } from '../../db/sql-helpers.js';
 import {
   type Actor,
   busyIntervals,
-  constraintOf,
-  getPriorityRule,
   insertAppointment,
   lockRoomsForBooking,
   moveAppointment,
-  type Order,
-  roomExists,
-  roomsFor,
-  sqlState,
-} from './ris.store.js';
+} from './ris.appointments.store.js';
+import type { Order } from './ris.orders.store.js';
+import { getPriorityRule, roomExists, roomsFor } from './ris.reference.store.js';
+import { findFreeSlot, type Slot } from './ris.rules.js';
 import type { RisDb, RisTrx } from './ris.tables.js';
 
 /**

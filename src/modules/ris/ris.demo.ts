@@ -7,22 +7,23 @@
 import { createHash } from 'node:crypto';
 import { addDays, isoWeekdayOf, localParts, localToInstant } from '../../core/practice-time.js';
 import { createRng, type Rng } from '../../dicom/synthetic.js';
-import { luhnCheckDigit, type RoomSchedule } from './ris.rules.js';
+import type { Actor, NewAppointment } from './ris.appointments.store.js';
 import {
-  type Actor,
   advanceSequences,
   bulkInsertAppointments,
   bulkInsertOrders,
   bulkInsertPatients,
+} from './ris.demo.store.js';
+import type { NewOrder } from './ris.orders.store.js';
+import type { NewPatient } from './ris.patients.store.js';
+import {
   listProcedures,
   listRooms,
-  type NewAppointment,
-  type NewOrder,
-  type NewPatient,
   type NewPhysician,
   type Procedure,
   upsertPhysician,
-} from './ris.store.js';
+} from './ris.reference.store.js';
+import { luhnCheckDigit, type RoomSchedule } from './ris.rules.js';
 import type { Priority, RisDb, Sex, StudyStatus } from './ris.tables.js';
 
 /** A study as the PACS demo generator describes it (DICOM shapes: Family^Given, YYYYMMDD). */

@@ -1,6 +1,10 @@
 /** Domain objects → tool outputs: snake_case, DICOM-style names, times with the practice offset. */
 import type { z } from 'zod';
 import { toZonedIso } from '../../core/practice-time.js';
+import type { Appointment, StatusChange } from './ris.appointments.store.js';
+import type { Order } from './ris.orders.store.js';
+import type { Patient } from './ris.patients.store.js';
+import type { Physician } from './ris.reference.store.js';
 import type {
   appointmentSchema,
   orderSchema,
@@ -9,7 +13,7 @@ import type {
   statusChangeSchema,
   worklistItemSchema,
 } from './ris.schemas.js';
-import type { Appointment, Order, Patient, Physician, StatusChange, WorklistEntry } from './ris.store.js';
+import type { WorklistEntry } from './ris.worklist.store.js';
 
 export function patientOut(p: Patient): z.input<typeof patientSchema> {
   return {

@@ -14,8 +14,12 @@ import {
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
 import { actorOf, appointmentInScope, orderInScope, type RisDeps } from './ris.access.js';
+import { type Appointment, getAppointment, transitionAppointment } from './ris.appointments.store.js';
 import { book } from './ris.booking.js';
+import { getOrder } from './ris.orders.store.js';
 import { appointmentOut, worklistItemOut } from './ris.output.js';
+import { getPatient } from './ris.patients.store.js';
+import { openWeekdays } from './ris.reference.store.js';
 import { canReschedule, canTransition, TRANSITIONS } from './ris.rules.js';
 import {
   cancelInput,
@@ -27,16 +31,8 @@ import {
   worklistInput,
   worklistOutput,
 } from './ris.schemas.js';
-import {
-  type Appointment,
-  getAppointment,
-  getOrder,
-  getPatient,
-  openWeekdays,
-  transitionAppointment,
-  worklist,
-} from './ris.store.js';
 import type { StudyStatus } from './ris.tables.js';
+import { worklist } from './ris.worklist.store.js';
 
 export function scheduleTools(deps: RisDeps): AnyTool[] {
   const schedule = defineTool({

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Kysely, Transaction } from 'kysely';
+import type { Database } from '../../db/database.js';
 
-/** The row shapes of schema `ris` (src/db/migrations/0010_ris.sql), as Kysely sees them. */
+/** The row shapes of schema `ris` (src/modules/ris/migrations/0010_ris.sql), as Kysely sees them. */
 
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
 /** `date` columns: written as YYYY-MM-DD; read back as Date by pg, string by PGlite (normalised in the store). */
@@ -114,3 +115,8 @@ export type RisTables = {
 
 export type RisDb = Kysely<RisTables>;
 export type RisTrx = Transaction<RisTables>;
+
+/** The shared database seen through schema `ris`'s tables. */
+export function risDb(database: Database): RisDb {
+  return database.db.withTables<RisTables>();
+}

@@ -6,8 +6,13 @@ import { invalidField, ToolError } from '../../core/errors.js';
 import { localParts } from '../../core/practice-time.js';
 import type { AnyTool } from '../../core/tool.js';
 import { defineTool } from '../../core/tool.js';
+import { sqlState } from '../../db/sql-helpers.js';
 import { actorOf, orderInScope, patientInScope, type RisDeps } from './ris.access.js';
+import { appointmentsForPatient, latestAppointmentFor, statusHistory } from './ris.appointments.store.js';
+import { insertOrder, ordersForPatient } from './ris.orders.store.js';
 import { appointmentOut, orderOut, patientOut, physicianOut, statusChangeOut } from './ris.output.js';
+import { findPatientIdBySaId, insertPatient, searchPatients } from './ris.patients.store.js';
+import { getPhysician, getProcedure } from './ris.reference.store.js';
 import { scheduleTools } from './ris.schedule.tools.js';
 import {
   accessionNumber,
@@ -22,19 +27,6 @@ import {
   registerPatientInput,
   searchPatientsInput,
 } from './ris.schemas.js';
-import {
-  appointmentsForPatient,
-  findPatientIdBySaId,
-  getPhysician,
-  getProcedure,
-  insertOrder,
-  insertPatient,
-  latestAppointmentFor,
-  ordersForPatient,
-  searchPatients,
-  sqlState,
-  statusHistory,
-} from './ris.store.js';
 
 export function risTools(deps: RisDeps): AnyTool[] {
   return [...recordTools(deps), ...scheduleTools(deps)];

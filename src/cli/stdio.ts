@@ -5,9 +5,9 @@ import type { Config } from '../config.js';
 import type { Principal } from '../core/context.js';
 import { isToolError } from '../core/errors.js';
 import { ownerOf } from '../db/data-dir-lock.js';
+import { type McpCaller, mcpCaller } from '../mcp/caller.js';
 import { resolveJwtSecret } from '../security/jwt-secret.js';
 import { JwtAuthenticator, tokenSettings } from '../security/tokens.js';
-import type { McpCaller } from './caller.js';
 import { relayStdioTo } from './stdio-relay.js';
 
 /**
@@ -45,7 +45,7 @@ export async function runStdio(config: Config): Promise<number> {
 
   const app = await buildApp(config, { logStream: process.stderr, apiReference: false });
   startup.handOver();
-  const caller: McpCaller = { principal, nextRequestId: () => randomUUID(), client: 'stdio' };
+  const caller: McpCaller = mcpCaller(principal, () => randomUUID(), 'stdio');
   const handle = serveStdio(() => app.parts.mcp.createServer(caller), {
     onerror: (error) => app.log.warn({ err: error }, 'mcp stdio error'),
   });

@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import type { Adapter, HealthResult } from '../core/adapter.js';
-import type { Database } from './database.js';
+import type { Module, ModuleDeps } from '../core/module.js';
+import type { HealthResult } from '../core/module-manager.js';
 
 /** Reports the database's health next to the business modules; it has no tools of its own. */
-export function databaseAdapter(database: Database): Adapter {
+export function databaseModule({ database }: ModuleDeps): Module {
   return {
     name: 'database',
-    async initialize() {},
+    tools: [],
     async healthCheck(): Promise<HealthResult> {
       try {
         await sql`SELECT 1`.execute(database.db);
@@ -15,7 +15,5 @@ export function databaseAdapter(database: Database): Adapter {
         return { ok: false, error: `database unreachable: ${(error as Error).message}` };
       }
     },
-    async shutdown() {},
-    tools: () => [],
   };
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { AnyTool } from './tool.js';
+import type { Module } from './module.js';
 
 /** What a module answers when asked whether its backend is usable. */
 export interface HealthResult {
@@ -7,26 +7,6 @@ export interface HealthResult {
   /** Why it is not usable, phrased for the person running the system. */
   error?: string;
   details?: Record<string, unknown>;
-}
-
-/**
- * The contract every business module implements (PACS, RIS, reporting, billing, admin). The manager calls
- * `initialize` once at start, `healthCheck` for /health, `shutdown` at stop; `tools` are registered whether
- * or not the backend came up, so a down backend answers UPSTREAM_UNAVAILABLE instead of vanishing.
- */
-export interface Adapter {
-  readonly name: string;
-  initialize(): Promise<void>;
-  healthCheck(): Promise<HealthResult>;
-  shutdown(): Promise<void>;
-  tools(): AnyTool[];
-  /**
-   * Output fields holding sensitive data, by kind (`findings: 'clinical_text'`, `id_number': 'national_id'`).
-   * The policy file decides which roles see each kind; the security stage masks or withholds the rest.
-   */
-  redactions?: Readonly<
-    Record<string, 'clinical_text' | 'national_id' | 'member_number' | 'contact_details'>
-  >;
 }
 
 export type ModuleStatus = 'up' | 'down';
@@ -45,34 +25,38 @@ export interface SystemHealth {
 
 const HEALTH_TIMEOUT_MS = 3_000;
 
-export class AdapterManager {
-  readonly #adapters: Adapter[] = [];
+/**
+ * Starts the modules, reports their health and stops them. A module whose backend is down at start is
+ * reported down and retried by its health checks, never fatal: its tools answer UPSTREAM_UNAVAILABLE.
+ */
+export class ModuleManager {
+  readonly #modules: Module[] = [];
   readonly #initErrors = new Map<string, string>();
 
   constructor(private readonly log: FastifyBaseLogger) {}
 
-  add(adapter: Adapter): void {
-    if (this.#adapters.some((a) => a.name === adapter.name))
-      throw new Error(`Module "${adapter.name}" added twice`);
-    this.#adapters.push(adapter);
+  add(module: Module): void {
+    if (this.#modules.some((a) => a.name === module.name))
+      throw new Error(`Module "${module.name}" added twice`);
+    this.#modules.push(module);
   }
 
-  get adapters(): readonly Adapter[] {
-    return this.#adapters;
+  get modules(): readonly Module[] {
+    return this.#modules;
   }
 
   /** Starts every module; one that fails is reported down and retried by its health checks, never fatal. */
   async initializeAll(): Promise<void> {
     await Promise.all(
-      this.#adapters.map(async (adapter) => {
+      this.#modules.map(async (module) => {
         try {
-          await adapter.initialize();
-          this.#initErrors.delete(adapter.name);
+          await module.initialize?.();
+          this.#initErrors.delete(module.name);
         } catch (error) {
           const message = (error as Error).message;
-          this.#initErrors.set(adapter.name, message);
+          this.#initErrors.set(module.name, message);
           this.log.warn(
-            { module: adapter.name, err: message },
+            { module: module.name, err: message },
             'module failed to start; its tools will answer UPSTREAM_UNAVAILABLE',
           );
         }
@@ -82,8 +66,8 @@ export class AdapterManager {
 
   async health(): Promise<SystemHealth> {
     const entries = await Promise.all(
-      this.#adapters.map(
-        async (adapter): Promise<[string, ModuleHealth]> => [adapter.name, await check(adapter)],
+      this.#modules.map(
+        async (module): Promise<[string, ModuleHealth]> => [module.name, await check(module)],
       ),
     );
     const modules = Object.fromEntries(entries);
@@ -93,18 +77,18 @@ export class AdapterManager {
 
   /** One module's health, without checking the others (readiness needs only the database). */
   async healthOf(name: string): Promise<ModuleHealth | undefined> {
-    const adapter = this.#adapters.find((a) => a.name === name);
-    return adapter ? check(adapter) : undefined;
+    const module = this.#modules.find((a) => a.name === name);
+    return module ? check(module) : undefined;
   }
 
   async shutdownAll(): Promise<void> {
     // Reverse order: modules added later may depend on earlier ones.
-    for (const adapter of [...this.#adapters].reverse()) {
+    for (const module of [...this.#modules].reverse()) {
       try {
-        await adapter.shutdown();
+        await module.shutdown?.();
       } catch (error) {
         this.log.warn(
-          { module: adapter.name, err: (error as Error).message },
+          { module: module.name, err: (error as Error).message },
           'module did not shut down cleanly',
         );
       }
@@ -112,7 +96,7 @@ export class AdapterManager {
   }
 }
 
-async function check(adapter: Adapter): Promise<ModuleHealth> {
+async function check(module: Module): Promise<ModuleHealth> {
   const started = performance.now();
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -122,7 +106,7 @@ async function check(adapter: Adapter): Promise<ModuleHealth> {
         HEALTH_TIMEOUT_MS,
       );
     });
-    const result = await Promise.race([adapter.healthCheck(), timeout]);
+    const result = module.healthCheck ? await Promise.race([module.healthCheck(), timeout]) : { ok: true };
     const health: ModuleHealth = {
       status: result.ok ? 'up' : 'down',
       latency_ms: Math.round((performance.now() - started) * 10) / 10,

@@ -14,8 +14,8 @@ import {
   timeout,
   wrap,
 } from 'cockatiel';
-import { isToolError, ToolError } from '../../core/errors.js';
-import { type BackendTelemetry, NO_TELEMETRY } from '../../core/telemetry.js';
+import { isToolError, ToolError } from './errors.js';
+import { type BackendTelemetry, NO_TELEMETRY } from './telemetry.js';
 
 export interface ResilienceSettings {
   /** Time limit for one attempt, in milliseconds. */
@@ -30,14 +30,22 @@ export interface ResilienceSettings {
   maxConcurrency: number;
 }
 
-import type { BreakerState } from '../../core/telemetry.js';
+import type { BreakerState } from './telemetry.js';
 
 export type { BreakerState };
+
+/** Which dependency a policy guards: a metrics label and the name people read in errors. */
+export interface BackendIdentity {
+  /** Low-cardinality metrics label, e.g. `orthanc`, `stt`, `llm`. */
+  backend: string;
+  /** How people know it, e.g. `The PACS (Orthanc)`, `The speech-to-text service`. */
+  label: string;
+}
 
 export interface RunOptions {
   /** Safe to repeat (reads, `/tools/find`): only these are retried. */
   idempotent: boolean;
-  /** The caller's cancellation; aborting it aborts the request and is never counted against Orthanc. */
+  /** The caller's cancellation; aborting it aborts the request and is never counted against the backend. */
   signal?: AbortSignal | undefined;
   /** A tighter limit than the default, e.g. for health checks. */
   timeoutMs?: number;
@@ -49,8 +57,8 @@ export interface RunOptions {
 export type Attempt<T> = (signal: AbortSignal) => Promise<T>;
 
 /**
- * Errors that say "Orthanc is not well": transport failures, timeouts and 5xx. A 404 for an unknown UID
- * or a 400 for a malformed upload is the caller's problem and must not open the breaker.
+ * Errors that say "the backend is not well": transport failures, timeouts and 5xx. A 404 for an unknown
+ * UID or a 400 for a malformed upload is the caller's problem and must not open the breaker.
  */
 export function isUpstreamFailure(error: unknown): boolean {
   if (!isToolError(error)) return false;
@@ -68,33 +76,39 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
- * The policy around every Orthanc call: bulkhead → circuit breaker → retry (idempotent calls only) →
- * timeout. The breaker sits outside the retry so that it counts failed *calls*, not attempts: with the
- * defaults five tool calls that each failed three times open it, not two.
+ * The policy around every call to one outbound dependency (Orthanc, speech-to-text, a clearing house, an
+ * LLM): bulkhead → circuit breaker → retry (idempotent calls only) → timeout. The breaker sits outside the
+ * retry so that it counts failed *calls*, not attempts: with the defaults five tool calls that each failed
+ * three times open it, not two. Calls and breaker changes are reported under the backend's metrics label.
  */
-export class OrthancResilience {
+export class BackendResilience {
   readonly #settings: ResilienceSettings;
   readonly #breaker;
   readonly #bulkhead;
   readonly #retry;
   #openedAt = 0;
 
+  readonly #identity: BackendIdentity;
+
   constructor(
+    identity: BackendIdentity,
     settings: ResilienceSettings,
     private readonly telemetry: BackendTelemetry = NO_TELEMETRY,
   ) {
+    this.#identity = identity;
     this.#settings = settings;
+    const backend = identity.backend;
     this.#breaker = circuitBreaker(handleWhen(isUpstreamFailure), {
       halfOpenAfter: settings.breakerCooldownMs,
       breaker: new ConsecutiveBreaker(settings.breakerThreshold),
     });
     this.#breaker.onBreak(() => {
       this.#openedAt = Date.now();
-      telemetry.setBreakerState('orthanc', 'open');
+      telemetry.setBreakerState(backend, 'open');
     });
-    this.#breaker.onHalfOpen(() => telemetry.setBreakerState('orthanc', 'half-open'));
-    this.#breaker.onReset(() => telemetry.setBreakerState('orthanc', 'closed'));
-    telemetry.setBreakerState('orthanc', 'closed');
+    this.#breaker.onHalfOpen(() => telemetry.setBreakerState(backend, 'half-open'));
+    this.#breaker.onReset(() => telemetry.setBreakerState(backend, 'closed'));
+    telemetry.setBreakerState(backend, 'closed');
     this.#bulkhead = bulkhead(settings.maxConcurrency, settings.maxConcurrency * 4);
     this.#retry = retry(handleWhen(isTransient), {
       maxAttempts: settings.retries,
@@ -123,8 +137,8 @@ export class OrthancResilience {
 
   async run<T>(attempt: Attempt<T>, options: RunOptions): Promise<T> {
     const ms = options.timeoutMs ?? this.#settings.timeoutMs;
-    // Cooperative: the attempt passes the signal to undici, which aborts the socket; the error it throws is
-    // classified here, so that a timeout counts against Orthanc and a caller's cancellation does not.
+    // Cooperative: the attempt passes the signal to its transport, which aborts the socket; the error it
+    // throws is classified here, so that a timeout counts against the backend and a cancellation does not.
     const limit = timeout(ms, TimeoutStrategy.Cooperative);
     const inner: IPolicy = options.idempotent ? wrap(this.#retry, limit) : limit;
     const policy = wrap(this.#bulkhead, this.#breaker, inner);
@@ -136,7 +150,7 @@ export class OrthancResilience {
         if (options.signal?.aborted) throw cancelled();
         throw new ToolError(
           'UPSTREAM_TIMEOUT',
-          `The PACS did not answer within ${ms} ms. Try again shortly.`,
+          `${this.#identity.label} did not answer within ${ms} ms. Try again shortly.`,
         );
       }
     };
@@ -144,13 +158,23 @@ export class OrthancResilience {
     const operation = options.operation ?? 'request';
     try {
       const result = await policy.execute(({ signal }) => classified(signal), options.signal);
-      this.telemetry.observeCall('orthanc', operation, (performance.now() - started) / 1000, 'ok');
+      this.telemetry.observeCall(
+        this.#identity.backend,
+        operation,
+        (performance.now() - started) / 1000,
+        'ok',
+      );
       return result;
     } catch (error) {
       const translated = this.#translate(error, options);
       const outcome = isToolError(translated) && translated.code === 'UPSTREAM_TIMEOUT' ? 'timeout' : 'error';
       if (!isToolError(translated) || translated.code !== 'NOT_FOUND') {
-        this.telemetry.observeCall('orthanc', operation, (performance.now() - started) / 1000, outcome);
+        this.telemetry.observeCall(
+          this.#identity.backend,
+          operation,
+          (performance.now() - started) / 1000,
+          outcome,
+        );
       }
       throw translated;
     }
@@ -162,7 +186,7 @@ export class OrthancResilience {
       const retryInMs = Math.max(0, this.#openedAt + this.#settings.breakerCooldownMs - Date.now());
       return new ToolError(
         'UPSTREAM_UNAVAILABLE',
-        `The PACS (Orthanc) failed ${this.#settings.breakerThreshold} calls in a row, so calls to it are paused; ` +
+        `${this.#identity.label} failed ${this.#settings.breakerThreshold} calls in a row, so calls to it are paused; ` +
           `the next attempt goes through in about ${Math.ceil(retryInMs / 1000)} s. Other modules keep working.`,
         { breaker: 'open', retry_in_ms: retryInMs },
       );
@@ -170,7 +194,7 @@ export class OrthancResilience {
     if (error instanceof BulkheadRejectedError) {
       return new ToolError(
         'UPSTREAM_UNAVAILABLE',
-        'The PACS is busy with other calls. Try again in a moment.',
+        `${this.#identity.label} is busy with other calls. Try again in a moment.`,
         {
           reason: 'busy',
         },

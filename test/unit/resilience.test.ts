@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { ToolError } from '../../src/core/errors.js';
-import { OrthancResilience, type ResilienceSettings } from '../../src/modules/pacs/orthanc.resilience.js';
+import { BackendResilience, type ResilienceSettings } from '../../src/core/resilience.js';
 
 const SETTINGS: ResilienceSettings = {
   timeoutMs: 100,
@@ -28,9 +28,11 @@ function flaky(failures: number, error: () => Error = down) {
 const hang = (signal: AbortSignal) =>
   new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
 
-describe('OrthancResilience', () => {
+const PACS = { backend: 'orthanc', label: 'The PACS (Orthanc)' };
+
+describe('BackendResilience', () => {
   it('retries idempotent calls on transport errors, never writes', async () => {
-    const policy = new OrthancResilience(SETTINGS);
+    const policy = new BackendResilience(PACS, SETTINGS);
     const read = flaky(2);
     await expect(policy.run(read.attempt, { idempotent: true })).resolves.toBe('ok');
     expect(read.calls.count).toBe(3);
@@ -43,7 +45,7 @@ describe('OrthancResilience', () => {
   });
 
   it('does not retry or count caller errors such as NOT_FOUND', async () => {
-    const policy = new OrthancResilience(SETTINGS);
+    const policy = new BackendResilience(PACS, SETTINGS);
     for (let i = 0; i < 5; i++) {
       const missing = flaky(1, () => new ToolError('NOT_FOUND', 'no such study', { upstream_status: 404 }));
       await expect(policy.run(missing.attempt, { idempotent: true })).rejects.toMatchObject({
@@ -55,14 +57,14 @@ describe('OrthancResilience', () => {
   });
 
   it('turns a hung call into UPSTREAM_TIMEOUT after the time limit', async () => {
-    const policy = new OrthancResilience({ ...SETTINGS, breakerThreshold: 10 });
+    const policy = new BackendResilience(PACS, { ...SETTINGS, breakerThreshold: 10 });
     const started = performance.now();
     await expect(policy.run(hang, { idempotent: true })).rejects.toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
     expect(performance.now() - started).toBeLessThan(SETTINGS.timeoutMs * 3);
   });
 
   it('reports a cancelled call as cancelled and does not hold it against Orthanc', async () => {
-    const policy = new OrthancResilience(SETTINGS);
+    const policy = new BackendResilience(PACS, SETTINGS);
     for (let i = 0; i < 3; i++) {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 5);
@@ -74,7 +76,7 @@ describe('OrthancResilience', () => {
   });
 
   it('opens after consecutive failed calls, half-opens after the cool-down, closes on success', async () => {
-    const policy = new OrthancResilience(SETTINGS);
+    const policy = new BackendResilience(PACS, SETTINGS);
     for (let i = 0; i < SETTINGS.breakerThreshold; i++) {
       await expect(policy.run(flaky(99).attempt, { idempotent: false })).rejects.toMatchObject({
         code: 'UPSTREAM_UNAVAILABLE',
