@@ -201,21 +201,31 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const prompts: PromptDefinition[] = [];
   const resources = new ResourceCatalog();
   const redactionsByModule = new Map<string, Module['redactions']>();
-  for (const factory of factories) {
-    const module = factory(deps);
-    manager.add(module);
-    if (module.api !== undefined) published.set(module.name, module.api);
-    for (const tool of module.tools) registry.register(tool, module.name);
-    for (const source of module.scopeSources ?? []) scope.addSource(source);
-    for (const provider of module.resources ?? []) resources.register(provider);
-    for (const part of module.resourceParts ?? []) resources.addPart(part);
-    prompts.push(...(module.prompts ?? []));
-    if (module.redactions) redactionsByModule.set(module.name, module.redactions);
+  try {
+    for (const factory of factories) {
+      const module = factory(deps);
+      assertRedactionCovers(module);
+      manager.add(module);
+      if (module.api !== undefined) published.set(module.name, module.api);
+      for (const tool of module.tools) registry.register(tool, module.name);
+      for (const source of module.scopeSources ?? []) scope.addSource(source);
+      for (const provider of module.resources ?? []) resources.register(provider);
+      for (const part of module.resourceParts ?? []) resources.addPart(part);
+      prompts.push(...(module.prompts ?? []));
+      if (module.redactions) redactionsByModule.set(module.name, module.redactions);
+    }
+    // Add-on modules outside src/modules bring their migrations along.
+    const addOnMigrations = manager.modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
+    if (addOnMigrations.length > 0)
+      await migrate(database, { migrations: loadMigrations([...migrationDirs(), ...addOnMigrations]) });
+  } catch (error) {
+    // Nothing listens yet: close what was opened so a refused start leaves no pools or timers behind.
+    await auditWriter.close();
+    await readCache.close();
+    if (auditDatabase !== database) await auditDatabase.close();
+    if (ownsDatabase) await database.close();
+    throw error;
   }
-  // Add-on modules outside src/modules bring their migrations along.
-  const addOnMigrations = manager.modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
-  if (addOnMigrations.length > 0)
-    await migrate(database, { migrations: loadMigrations([...migrationDirs(), ...addOnMigrations]) });
   await manager.initializeAll();
 
   const secret = resolveJwtSecret(config);
@@ -226,7 +236,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
   const redactor = new RoleRedactor(policy);
   for (const [name, fields] of redactionsByModule) if (fields) redactor.declare(name, fields);
-  assertRedactionCoversOutputs(registry, redactor);
   const authenticator = new JwtAuthenticator(tokenSettings(config, secret));
   const pipeline = new InvocationPipeline(
     registry,
@@ -401,17 +410,16 @@ function withStream(
 
 /**
  * Refuses to start when a tool's output has a field whose name says "sensitive" (`spouse_id_number`,
- * `findings_text`) that the redaction map does not cover: such a field would reach every role unmasked.
+ * `home_address`) that the redaction map does not cover: such a field would reach every role unmasked.
  */
-function assertRedactionCoversOutputs(registry: ToolRegistry, redactor: RoleRedactor): void {
-  const problems = registry.list().flatMap(({ tool }) => {
-    const output = jsonSchemaOf(tool.output, 'output');
-    const fields = uncoveredSensitiveFields(output, redactor.fieldsOf(tool.module ?? ''));
+function assertRedactionCovers(module: Module): void {
+  const problems = module.tools.flatMap((tool) => {
+    const fields = uncoveredSensitiveFields(jsonSchemaOf(tool.output, 'output'), module.redactions);
     return fields.length > 0 ? [`${tool.name}: ${fields.join(', ')}`] : [];
   });
   if (problems.length > 0)
     throw new Error(
-      `Sensitive output fields with no redaction kind (add them to security/field-redactions.ts or the ` +
-        `module's redactions): ${problems.join('; ')}`,
+      'Sensitive output fields with no redaction kind (add them to src/security/field-redactions.ts or ' +
+        `the module's redactions): ${problems.join('; ')}`,
     );
 }

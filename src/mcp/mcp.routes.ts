@@ -5,8 +5,8 @@ import type { Principal } from '../core/context.js';
 import { recordDoorEvent, requestFacts } from '../core/door-events.js';
 import { errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
-import { bearerToken } from '../rest/bearer.js';
-import { abortOnClientGone } from '../rest/disconnect.js';
+import { bearerToken } from '../http/bearer.js';
+import { abortOnClientGone } from '../http/disconnect.js';
 import { type McpCaller, mcpCaller } from './caller.js';
 import { rebindingGuard } from './http-guards.js';
 import {

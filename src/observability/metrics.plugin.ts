@@ -4,7 +4,7 @@ import fp from 'fastify-plugin';
 import { errorBody, ToolError } from '../core/errors.js';
 import type { ModuleManager } from '../core/module-manager.js';
 import type { Authenticator } from '../core/pipeline.js';
-import { bearerToken } from '../rest/bearer.js';
+import { bearerToken } from '../http/bearer.js';
 import type { Metrics } from './metrics.js';
 
 export interface MetricsPluginOptions {

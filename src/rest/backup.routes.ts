@@ -3,7 +3,7 @@ import { doorOutcome, recordDoorEvent, requestFacts } from '../core/door-events.
 import { errorBody, httpStatusOf, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
 import type { Database } from '../db/database.js';
-import { bearerToken } from './bearer.js';
+import { bearerToken } from '../http/bearer.js';
 
 export interface BackupRoutesOptions {
   database: Database;

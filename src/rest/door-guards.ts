@@ -3,7 +3,7 @@ import type { Door } from '../core/context.js';
 import { recordDoorEvent, requestFacts, wasAudited } from '../core/door-events.js';
 import { type ErrorCode, errorBody, isToolError, ToolError } from '../core/errors.js';
 import type { AuditSink, Authenticator } from '../core/pipeline.js';
-import { bearerToken } from './bearer.js';
+import { bearerToken } from '../http/bearer.js';
 
 /** Paths whose every refusal is audited: the doors to tools, sign-in and the audit routes. */
 const DOOR_PREFIXES = ['/mcp', '/auth/', '/console/invoke', '/admin/'];

@@ -6,9 +6,9 @@ import { errorBody, httpStatusOf } from '../core/errors.js';
 import type { InvocationPipeline, InvocationResult } from '../core/pipeline.js';
 import { validate } from '../core/pipeline.js';
 import type { ToolRegistry } from '../core/registry.js';
+import { bearerToken } from '../http/bearer.js';
+import { abortOnClientGone } from '../http/disconnect.js';
 import { clientRequestId } from '../observability/logging.js';
-import { bearerToken } from './bearer.js';
-import { abortOnClientGone } from './disconnect.js';
 
 const DOOR_ARGUMENTS = ['confirmation_token', 'idempotency_key'] as const;
 

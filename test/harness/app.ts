@@ -7,6 +7,7 @@ import { buildApp } from '../../src/app.js';
 import { type Config, type ConfigInput, testConfig } from '../../src/config.js';
 import type { SettableClock } from '../../src/core/clock.js';
 import type { Role } from '../../src/core/context.js';
+import type { ModuleFactory } from '../../src/core/module.js';
 import { issueToken, tokenSettings } from '../../src/security/tokens.js';
 import { testClock } from './clock.js';
 import { createTestDatabase, type TestDatabase } from './postgres.js';
@@ -47,7 +48,7 @@ export async function scrapeMetrics(t: TestApp): Promise<string> {
 /** A complete server on its own throwaway PostgreSQL database, not listening (use inject or listen(0)). */
 export async function startTestApp(
   overrides: ConfigInput = {},
-  options: { clock?: SettableClock; adminUrl?: string } = {},
+  options: { clock?: SettableClock; adminUrl?: string; modules?: readonly ModuleFactory[] } = {},
 ): Promise<TestApp> {
   const clock = options.clock ?? testClock();
   // Each app keeps its signed audit checkpoints in a folder of its own, never in the checkout's ./data.
@@ -66,7 +67,7 @@ export async function startTestApp(
   });
   let app: FastifyInstance;
   try {
-    app = await buildApp(config, { clock });
+    app = await buildApp(config, { clock, ...(options.modules ? { modules: options.modules } : {}) });
   } catch (error) {
     await database.drop();
     throw error;
