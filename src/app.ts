@@ -9,7 +9,6 @@ import type { Config } from './config.js';
 import type { ReadCache } from './core/cache.js';
 import { type Clock, clockFor } from './core/clock.js';
 import { ConfirmationGate } from './core/confirmation.js';
-import type { DomainEvents } from './core/domain-events.js';
 import { errorBody, ToolError } from './core/errors.js';
 import { IdempotencyStore } from './core/idempotency.js';
 import type { Module, ModuleDeps, ModuleFactory } from './core/module.js';
@@ -27,6 +26,7 @@ import { type Database, openDatabase } from './db/database.js';
 import { databaseModule } from './db/database.module.js';
 import { loadMigrations, migrate, migrationDirs, migrationLabel } from './db/migrate.js';
 import { snapshotOf } from './db/snapshot.js';
+import { Outbox } from './events/outbox.js';
 import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
@@ -160,12 +160,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   const readCache = createReadCache(config, app.log);
-  // TEMPORARY until the outbox lands.
-  const events: DomainEvents = {
-    publish: async () => {
-      throw new Error('outbox not wired');
-    },
-  };
+  // Domain events: written in the transaction of the change, delivered after commit (src/events/).
+  const outbox = new Outbox(database.db, app.log, { telemetry: metrics });
   const published = new Map<string, unknown>();
   const deps: ModuleDeps = {
     config,
@@ -179,10 +175,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       startedAt,
       health: () => manager.health(),
       toolCount: () => registry.names().length,
+      deadLetters: outbox,
     },
     caching: (ttlMs) => ({ cache: readCache, ttlMs, telemetry: metrics }),
     resilience: (backend, settings) => new BackendResilience(backend, settings, metrics),
-    events,
+    events: outbox,
     use<Api>(name: string): Api {
       if (!published.has(name))
         throw new Error(`Module "${name}" is not built yet: list it before the modules that use it`);
@@ -218,8 +215,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     const addOnMigrations = manager.modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
     if (addOnMigrations.length > 0)
       await migrate(database, { migrations: loadMigrations([...migrationDirs(), ...addOnMigrations]) });
+    await outbox.start(manager.modules.flatMap((m) => m.eventHandlers ?? []));
+    metrics.watchOutbox(() => outbox.stats());
   } catch (error) {
     // Nothing listens yet: close what was opened so a refused start leaves no pools or timers behind.
+    await outbox.close();
     await auditWriter.close();
     await readCache.close();
     if (auditDatabase !== database) await auditDatabase.close();
@@ -316,6 +316,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     shuttingDown = true;
   });
   app.addHook('onClose', async () => {
+    await outbox.close();
     await manager.shutdownAll();
     await counters.close();
     await readCache.close();

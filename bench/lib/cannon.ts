@@ -20,6 +20,8 @@ export interface LoadOptions {
   onTick?: (done: number) => void;
   /** The server's CPU time so far (ms); when given, the result carries its CPU time per response. */
   serverCpuMs?: () => number;
+  /** More processes' CPU time so far (ms), by name; the result carries each one's CPU time per response. */
+  cpuProbes?: Record<string, () => number>;
 }
 
 export interface LoadResult {
@@ -31,6 +33,7 @@ export interface LoadResult {
   rps: number;
   p50: number;
   p90: number;
+  p95: number;
   p99: number;
   max: number;
   non2xx: number;
@@ -42,6 +45,8 @@ export interface LoadResult {
    * sensitive than req/s to other work on a shared machine, though not immune (shared caches, SMT).
    */
   serverCpuUsPerCall?: number;
+  /** CPU time per response of each of `cpuProbes` during the measured load, in µs. */
+  cpuUsPerCall?: Record<string, number>;
 }
 
 /**
@@ -58,12 +63,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const statusCodes: Record<string, number> = {};
   let responses = 0;
   const cpuBefore = options.serverCpuMs?.();
+  const probes = Object.entries(options.cpuProbes ?? {});
+  const probesBefore = probes.map(([, read]) => read());
   const result = await fire(options, (status, time) => {
     responses += 1;
     statusCodes[status] = (statusCodes[status] ?? 0) + 1;
     if (status >= 200 && status < 300) samples.push(time);
   });
   const cpuUsed = cpuBefore === undefined ? undefined : options.serverCpuMs!() - cpuBefore;
+  const probesUsed = probes.map(([name, read], i) => [name, read() - (probesBefore[i] ?? 0)] as const);
   const summary = summarise(samples);
   const sorted = [...samples].sort((a, b) => a - b);
   const seconds = result.duration;
@@ -75,6 +83,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     rps: Math.round((samples.length / seconds) * 10) / 10,
     p50: summary.p50,
     p90: sorted[Math.min(sorted.length - 1, Math.ceil(0.9 * sorted.length) - 1)] ?? Number.NaN,
+    p95: sorted[Math.min(sorted.length - 1, Math.ceil(0.95 * sorted.length) - 1)] ?? Number.NaN,
     p99: summary.p99,
     max: summary.max,
     non2xx: result.non2xx,
@@ -83,6 +92,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     statusCodes,
     ...(cpuUsed !== undefined && responses > 0
       ? { serverCpuUsPerCall: Math.round((cpuUsed * 1000) / responses) }
+      : {}),
+    ...(probes.length > 0 && responses > 0
+      ? {
+          cpuUsPerCall: Object.fromEntries(
+            probesUsed.map(([name, used]) => [name, Math.round((used * 1000) / responses)]),
+          ),
+        }
       : {}),
   };
 }
@@ -94,7 +110,8 @@ function fire(
   const nextBody = options.nextBody;
   const request: autocannon.Request = {
     method: options.method ?? 'POST',
-    path: new URL(options.url).pathname,
+    // The query string too (a QIDO-RS search is a GET with its query in the URL).
+    path: `${new URL(options.url).pathname}${new URL(options.url).search}`,
   };
   if (nextBody) {
     request.setupRequest = (req) => ({ ...req, body: nextBody() });

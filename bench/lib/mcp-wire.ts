@@ -17,6 +17,7 @@ export function toolsCall(
   era: Era,
   token?: string,
   args: Record<string, unknown> = { text: BENCH_TEXT },
+  tool = BENCH_TOOL,
 ): WireRequest {
   const headers: Record<string, string> = {
     accept: 'application/json, text/event-stream',
@@ -24,10 +25,10 @@ export function toolsCall(
     'mcp-protocol-version': era,
   };
   if (token) headers.authorization = `Bearer ${token}`;
-  const params: Record<string, unknown> = { name: BENCH_TOOL, arguments: args };
+  const params: Record<string, unknown> = { name: tool, arguments: args };
   if (era === '2026-07-28') {
     headers['mcp-method'] = 'tools/call';
-    headers['mcp-name'] = BENCH_TOOL;
+    headers['mcp-name'] = tool;
     params._meta = {
       'io.modelcontextprotocol/protocolVersion': era,
       'io.modelcontextprotocol/clientInfo': { name: 'upc-bench', version: '1.0.0' },

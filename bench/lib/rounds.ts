@@ -13,11 +13,14 @@ export interface TargetSummary {
   /** Medians over the runs. */
   rps: number;
   p50: number;
+  p95: number;
   p99: number;
   non2xx: number;
   errors: number;
   /** Median server CPU per response (µs), when the target says how to read its server's CPU time. */
   serverCpuUsPerCall?: number;
+  /** Median CPU per response (µs) of each process the target's `cpuProbes` read. */
+  cpuUsPerCall?: Record<string, number>;
 }
 
 /**
@@ -34,6 +37,9 @@ export async function interleavedRounds(targets: Target[], rounds: number): Prom
         `  round ${round}/${rounds} ${target.label.padEnd(34)} c=${String(target.connections).padStart(3)} ` +
           `${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms` +
           `${result.serverCpuUsPerCall !== undefined ? `  cpu/call ${result.serverCpuUsPerCall} µs` : ''}` +
+          Object.entries(result.cpuUsPerCall ?? {})
+            .map(([name, us]) => `  ${name} cpu/call ${us} µs`)
+            .join('') +
           `${result.non2xx + result.errors > 0 ? `  non-2xx ${result.non2xx} errors ${result.errors}` : ''}  (load ${loadAverage()})`,
       );
     }
@@ -46,11 +52,22 @@ export async function interleavedRounds(targets: Target[], rounds: number): Prom
       runs: list,
       rps: median(list.map((r) => r.rps)),
       p50: median(list.map((r) => r.p50)),
+      p95: median(list.map((r) => r.p95)),
       p99: median(list.map((r) => r.p99)),
       non2xx: list.reduce((s, r) => s + r.non2xx, 0),
       errors: list.reduce((s, r) => s + r.errors, 0),
       ...(list.every((r) => r.serverCpuUsPerCall !== undefined)
         ? { serverCpuUsPerCall: median(list.map((r) => r.serverCpuUsPerCall!)) }
+        : {}),
+      ...(list.every((r) => r.cpuUsPerCall !== undefined)
+        ? {
+            cpuUsPerCall: Object.fromEntries(
+              Object.keys(list[0]?.cpuUsPerCall ?? {}).map((name) => [
+                name,
+                median(list.map((r) => r.cpuUsPerCall![name] ?? Number.NaN)),
+              ]),
+            ),
+          }
         : {}),
     };
   });

@@ -34,10 +34,33 @@ export interface EventDeliveryContext {
   readonly attempt: number;
 }
 
-/** A module's reaction to one or more event types. */
+/**
+ * A module's reaction to one or more event types. It receives the events published after it was first
+ * started (never older history), in no guaranteed order, possibly more than once; it should finish well
+ * within the outbox's lease (2 minutes by default) or another replica may start it again. Throwing
+ * retries it later with backoff; the error's kind and `code` are recorded, never its message.
+ */
 export interface EventHandler {
   /** Unique and stable (`billing.draft_invoice_on_report_signed`): deliveries are recorded per handler. */
   readonly name: string;
   readonly types: readonly string[];
   handle(event: DomainEvent, context: EventDeliveryContext): Promise<void>;
+}
+
+/** One delivery that failed every attempt and waits for an operator. */
+export interface DeadLetterView {
+  eventId: string;
+  type: string;
+  key: string;
+  handler: string;
+  attempts: number;
+  lastError: string | null;
+  occurredAt: Date;
+}
+
+/** The operator's view of the outbox's dead letters (the admin module's tools). */
+export interface DeadLetters {
+  deadLetters(options: { limit: number }): Promise<readonly DeadLetterView[]>;
+  /** False when that event has no dead delivery to that handler. */
+  retryDead(eventId: string, handler: string): Promise<boolean>;
 }

@@ -3,7 +3,7 @@ import type { Config } from '../config.js';
 import type { Database } from '../db/database.js';
 import type { ToolCaching } from './cached-tools.js';
 import type { Clock } from './clock.js';
-import type { DomainEvents, EventHandler } from './domain-events.js';
+import type { DeadLetters, DomainEvents, EventHandler } from './domain-events.js';
 import type { HealthResult, SystemHealth } from './module-manager.js';
 import type { PracticeZone } from './practice-time.js';
 import type { PromptDefinition } from './prompts.js';
@@ -22,6 +22,8 @@ export interface SystemFacts {
   health(): Promise<SystemHealth>;
   /** How many tools the registry holds. */
   toolCount(): number;
+  /** Domain-event deliveries that failed every attempt. */
+  readonly deadLetters: DeadLetters;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { CacheResult, CacheTelemetry } from '../core/cache.js';
 import type { InvocationObserver, InvocationRecord } from '../core/pipeline.js';
 import type { BackendTelemetry, BreakerState } from '../core/telemetry.js';
+import type { OutboxTelemetry } from '../events/outbox.telemetry.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
 
@@ -9,7 +10,7 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
  * Every Prometheus metric the server exposes, in one registry per app. Labels never carry PHI: routes are
  * their patterns (`/mcp/v1/tools/:name/invoke`), tools their names, backends their module names.
  */
-export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelemetry {
+export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelemetry, OutboxTelemetry {
   readonly registry = new Registry();
   readonly httpRequests = new Counter({
     name: 'mcp_requests_total',
@@ -91,6 +92,45 @@ export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelem
     labelNames: ['module'] as const,
     registers: [this.registry],
   });
+
+  readonly outboxDeliveries = new Counter({
+    name: 'upc_outbox_deliveries_total',
+    help: 'Domain-event delivery attempts by handler and outcome (delivered, failed, dead); alert on dead',
+    labelNames: ['handler', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /** Pending and dead deliveries, read from the outbox at scrape time (all replicas). */
+  watchOutbox(stats: () => Promise<{ pending: number; dead: number }>): void {
+    new Gauge({
+      name: 'upc_outbox_pending',
+      help: 'Domain-event deliveries waiting to be made (all replicas)',
+      registers: [this.registry],
+      async collect() {
+        this.set((await stats()).pending);
+      },
+    });
+    new Gauge({
+      name: 'upc_outbox_dead_letters',
+      help: 'Domain-event deliveries that failed every attempt and wait for an operator; alert on any',
+      registers: [this.registry],
+      async collect() {
+        this.set((await stats()).dead);
+      },
+    });
+  }
+
+  delivered(_type: string, handler: string): void {
+    this.outboxDeliveries.inc({ handler, outcome: 'delivered' });
+  }
+
+  failed(_type: string, handler: string): void {
+    this.outboxDeliveries.inc({ handler, outcome: 'failed' });
+  }
+
+  deadLettered(_type: string, handler: string): void {
+    this.outboxDeliveries.inc({ handler, outcome: 'dead' });
+  }
 
   constructor(
     options: {

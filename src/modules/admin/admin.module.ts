@@ -2,16 +2,21 @@ import type { Module, ModuleDeps } from '../../core/module.js';
 import { securityDb } from '../../security/users.store.js';
 import { adminTools } from './admin.tools.js';
 import { assignmentScopeSource, assignmentTools } from './assignments.tools.js';
+import { outboxTools } from './outbox.tools.js';
 
 /**
- * Administration: system status and patient assignments (which patients a referring doctor may see for a
+ * Administration: system status, dead domain-event deliveries, and patient assignments (which patients a referring doctor may see for a
  * while). Runs in-process; up whenever the server is.
  */
 export function adminModule({ database, clock, practiceZone, system }: ModuleDeps): Module {
   const users = securityDb(database.db);
   return {
     name: 'admin',
-    tools: [...assignmentTools(users, clock, practiceZone), ...adminTools(system)],
+    tools: [
+      ...assignmentTools(users, clock, practiceZone),
+      ...adminTools(system),
+      ...outboxTools(system.deadLetters),
+    ],
     scopeSources: [assignmentScopeSource(users, clock)],
   };
 }
