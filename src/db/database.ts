@@ -5,6 +5,7 @@ import { Kysely, PGliteDialect, PostgresDialect, type PostgresPool } from 'kysel
 import pg from 'pg';
 import type { Config } from '../config.js';
 import { type BackendTelemetry, NO_TELEMETRY } from '../core/telemetry.js';
+import { ambientDialect, type CallTransactionRunner } from './call-transaction.js';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { databaseTelemetryLogger } from './database.telemetry.js';
 
@@ -26,6 +27,11 @@ export interface Database {
   // biome-ignore lint/suspicious/noExplicitAny: each module narrows this with `withTables<ItsTables>()`
   readonly db: Kysely<any>;
   session(): Promise<ScriptSession>;
+  /**
+   * Runs `fn` in one transaction that every query on `db` made inside it joins (call-transaction.ts):
+   * a write call's changes, idempotency result and audit intent commit together or not at all.
+   */
+  runInCallTransaction: CallTransactionRunner;
   close(): Promise<void>;
   /** The embedded engine itself (PGlite only), for a consistent snapshot (`upc-mcp backup`). */
   readonly pglite?: PGlite;
@@ -95,13 +101,14 @@ function openPostgres(settings: PostgresSettings, telemetry: BackendTelemetry): 
       lostConnections.last = error.message;
     });
   });
-  const db = new Kysely({
-    dialect: new PostgresDialect({ pool: observedPool(pool, telemetry) }),
-    log: databaseTelemetryLogger(telemetry),
-  });
+  const { dialect, runInTransaction } = ambientDialect(
+    new PostgresDialect({ pool: observedPool(pool, telemetry) }),
+  );
+  const db = new Kysely({ dialect, log: databaseTelemetryLogger(telemetry) });
   return {
     kind: 'postgres',
     db,
+    runInCallTransaction: runInTransaction,
     async session() {
       const client = await pool.connect();
       // Migrations and maintenance scripts may legitimately run long (or wait for another replica's
@@ -164,9 +171,11 @@ async function openPglite(dataRoot: string, telemetry: BackendTelemetry): Promis
     lock.release();
     throw error;
   }
-  const db = new Kysely({ dialect: new PGliteDialect({ pglite }), log: databaseTelemetryLogger(telemetry) });
+  const { dialect, runInTransaction } = ambientDialect(new PGliteDialect({ pglite }));
+  const db = new Kysely({ dialect, log: databaseTelemetryLogger(telemetry) });
   return {
     kind: 'pglite',
+    runInCallTransaction: runInTransaction,
     dataDirLock: lock,
     pglite,
     db,

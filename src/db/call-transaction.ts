@@ -1,0 +1,157 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type TransactionSettings,
+} from 'kysely';
+
+/**
+ * One transaction per write call. While a write tool runs, every statement any module issues through
+ * this database (its own `db.transaction()` included, which becomes a savepoint) runs on one connection in
+ * one transaction, together with the call's idempotency key, its stored result and its audit intent. After
+ * a crash the write is either wholly there (a retry replays it) or wholly absent (a retry runs it once).
+ *
+ * Modules need not know: the database's Kysely driver is wrapped (`ambientDialect`) to use the call's
+ * connection when there is one. Background work (the audit writer, the outbox dispatcher) runs outside
+ * any call (`outsideCallTransaction`), so it never lands in a caller's transaction.
+ */
+interface CallScope {
+  readonly connection: DatabaseConnection;
+  /** False once the call's transaction has ended: later work started inside it uses the pool again. */
+  active: boolean;
+  savepoints: number;
+}
+
+const storage = new AsyncLocalStorage<CallScope>();
+
+function ambient(): CallScope | undefined {
+  const scope = storage.getStore();
+  return scope?.active ? scope : undefined;
+}
+
+/** Whether this code runs inside a write call's transaction. */
+export function inCallTransaction(): boolean {
+  return ambient() !== undefined;
+}
+
+/** Runs `fn` as if no call were in progress: for work that must use connections of its own. */
+export function outsideCallTransaction<T>(fn: () => T): T {
+  return storage.exit(fn);
+}
+
+/** A connection handed out for the ambient call: releasing it gives nothing back (the call does). */
+class BorrowedConnection implements DatabaseConnection {
+  constructor(readonly scope: CallScope) {}
+  executeQuery: DatabaseConnection['executeQuery'] = (query) => this.scope.connection.executeQuery(query);
+  streamQuery: DatabaseConnection['streamQuery'] = (query, chunkSize) =>
+    this.scope.connection.streamQuery(query, chunkSize);
+}
+
+/** A driver that lends the ambient call's connection, and turns transactions on it into savepoints. */
+class AmbientDriver implements Driver {
+  readonly #names = new WeakMap<DatabaseConnection, string[]>();
+  #initialized: Promise<void> | undefined;
+
+  constructor(readonly inner: Driver) {}
+
+  /** Once, whether Kysely or a call transaction asks first. */
+  init(): Promise<void> {
+    this.#initialized ??= this.inner.init();
+    return this.#initialized;
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    const scope = ambient();
+    return scope ? new BorrowedConnection(scope) : this.inner.acquireConnection();
+  }
+
+  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
+    if (!(connection instanceof BorrowedConnection)) return this.inner.beginTransaction(connection, settings);
+    const name = `upc_sp_${++connection.scope.savepoints}`;
+    this.#names.set(connection, [...(this.#names.get(connection) ?? []), name]);
+    await connection.executeQuery(CompiledQuery.raw(`SAVEPOINT ${name}`));
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!(connection instanceof BorrowedConnection)) return this.inner.commitTransaction(connection);
+    await connection.executeQuery(CompiledQuery.raw(`RELEASE SAVEPOINT ${this.#pop(connection)}`));
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (!(connection instanceof BorrowedConnection)) return this.inner.rollbackTransaction(connection);
+    await connection.executeQuery(CompiledQuery.raw(`ROLLBACK TO SAVEPOINT ${this.#pop(connection)}`));
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    if (connection instanceof BorrowedConnection) return;
+    return this.inner.releaseConnection(connection);
+  }
+
+  destroy(): Promise<void> {
+    return this.inner.destroy();
+  }
+
+  #pop(connection: DatabaseConnection): string {
+    const names = this.#names.get(connection) ?? [];
+    const name = names.pop();
+    if (!name) throw new Error('savepoint ended twice');
+    return name;
+  }
+
+  /** Runs `fn` inside a transaction on a connection of its own that every query in `fn` shares. */
+  async runInTransaction<T>(fn: () => Promise<T>): Promise<T> {
+    if (ambient()) return fn(); // a nested call joins the outer one
+    await this.init();
+    const connection = await this.inner.acquireConnection();
+    const scope: CallScope = { connection, active: true, savepoints: 0 };
+    try {
+      await this.inner.beginTransaction(connection, {});
+      let result: T;
+      try {
+        result = await storage.run(scope, fn);
+      } catch (error) {
+        scope.active = false;
+        await this.inner.rollbackTransaction(connection).catch(() => {});
+        throw error;
+      }
+      scope.active = false;
+      await this.inner.commitTransaction(connection);
+      return result;
+    } finally {
+      scope.active = false;
+      await this.inner.releaseConnection(connection);
+    }
+  }
+}
+
+/** Runs a function in one transaction that every query on this database joins (see above). */
+export type CallTransactionRunner = <T>(fn: () => Promise<T>) => Promise<T>;
+
+/**
+ * Wraps a dialect so that its driver joins the ambient call transaction. Returns the dialect and the
+ * runner that starts such a transaction on it.
+ */
+export function ambientDialect(dialect: Dialect): {
+  dialect: Dialect;
+  runInTransaction: CallTransactionRunner;
+} {
+  let driver: AmbientDriver | undefined;
+  const wrapped: Dialect = {
+    createDriver: () => {
+      driver = new AmbientDriver(dialect.createDriver());
+      return driver;
+    },
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+  };
+  return {
+    dialect: wrapped,
+    runInTransaction: (fn) => {
+      if (!driver) throw new Error('the database is not open yet');
+      return driver.runInTransaction(fn);
+    },
+  };
+}
