@@ -235,12 +235,13 @@ $('worklist-date').addEventListener('change', refreshWorklist);
 $('worklist-next-open').addEventListener('click', () => {
   if (!worklistDay.nextOpenDate) return;
   $('worklist-date').value = worklistDay.nextOpenDate;
-  refreshWorklist();
+  void refreshWorklist(); // it reports its own failures on the page
 });
 $('worklist-modality').addEventListener('change', showWorklist);
 
+// Each of these reports its own failures on the page; nothing waits for them.
 showUser();
-refreshHealth();
+void refreshHealth();
 setInterval(refreshHealth, 5000);
-loadStatusOrder();
-if (state.token) showPanels();
+void loadStatusOrder();
+if (state.token) void showPanels();
