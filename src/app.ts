@@ -21,6 +21,7 @@ import { BackendResilience } from './core/resilience.js';
 import { ResourceCatalog } from './core/resources.js';
 import { PatientScopeResolver } from './core/scope.js';
 import { jsonSchemaOf } from './core/tool.js';
+import { inCallTransaction } from './db/call-transaction.js';
 import { databaseToolError } from './db/database.errors.js';
 import { type Database, openDatabase } from './db/database.js';
 import { databaseModule } from './db/database.module.js';
@@ -31,6 +32,7 @@ import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
 import { adminModule } from './modules/admin/admin.module.js';
+import { codesModule } from './modules/codes/codes.module.js';
 import { pacsModule } from './modules/pacs/pacs.module.js';
 import { risModule } from './modules/ris/ris.module.js';
 import { healthRoutes } from './observability/health.routes.js';
@@ -154,6 +156,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const identifierKey = auditKey(config);
   auditWriter = new AuditWriter(auditDatabase.db, app.log, {
     key: identifierKey,
+    // Write calls' events are written as intents in the call's own transaction, on the main database.
+    intents: database.db,
     checkpoints: {
       file: checkpointFile(config),
       everyMs: config.AUDIT_CHECKPOINT_SECONDS * 1000,
@@ -190,6 +194,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const factories: readonly ModuleFactory[] = [
     databaseModule,
     auditModule(auditWriter, identifierKey),
+    codesModule,
     pacsModule,
     risModule,
     adminModule,
@@ -197,7 +202,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   ];
   const prompts: PromptDefinition[] = [];
   const resources = new ResourceCatalog();
-  const redactionsByModule = new Map<string, Module['redactions']>();
+  const redactionsByModule = new Map<string, Pick<Module, 'redactions' | 'redactionExempt'>>();
   try {
     for (const factory of factories) {
       const module = factory(deps);
@@ -209,7 +214,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       for (const provider of module.resources ?? []) resources.register(provider);
       for (const part of module.resourceParts ?? []) resources.addPart(part);
       prompts.push(...(module.prompts ?? []));
-      if (module.redactions) redactionsByModule.set(module.name, module.redactions);
+      redactionsByModule.set(module.name, module);
     }
     // Add-on modules outside src/modules bring their migrations along.
     const addOnMigrations = manager.modules.flatMap((m) => (m.migrations ? [m.migrations] : []));
@@ -235,7 +240,8 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     : new MemoryCounterStore();
   const rateLimiter = new ToolRateLimiter(policy.document, counters, app.log);
   const redactor = new RoleRedactor(policy);
-  for (const [name, fields] of redactionsByModule) if (fields) redactor.declare(name, fields);
+  for (const [name, module] of redactionsByModule)
+    redactor.declare(name, module.redactions ?? {}, module.redactionExempt);
   const authenticator = new JwtAuthenticator(tokenSettings(config, secret));
   const pipeline = new InvocationPipeline(
     registry,
@@ -253,6 +259,10 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       errorMapper: databaseToolError,
       formatTime: (instant) => practiceZone.format(instant),
       visibility: (role, kind) => policy.mayViewKind(role, kind),
+      transactions: { run: database.runInCallTransaction, active: inCallTransaction },
+      ...(config.UPC_TEST_FAULT === 'kill-after-commit'
+        ? { afterCommit: () => process.kill(process.pid, 'SIGKILL') }
+        : {}),
     },
     app.log,
   );
@@ -375,7 +385,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     database,
     authenticator,
     audit: auditWriter,
-    snapshot: (db) => snapshotOf(db.pglite),
+    snapshot: snapshotOf,
   });
   await app.register(consoleRoutes);
   const openapi = buildOpenApi(registry, VERSION);

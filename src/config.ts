@@ -125,6 +125,9 @@ export const configSchema = z.object({
   MCP_CONFORMANCE_FIXTURES: booleanFlag,
   UPC_INSECURE_NO_AUTH: booleanFlag,
   UPC_TOKEN: optionalString,
+  // Fault injection for crash tests: kill-after-commit SIGKILLs the process right after a write call's
+  // transaction commits (before its audit intent is sealed or its answer sent). Refused in production.
+  UPC_TEST_FAULT: z.enum(['kill-after-commit']).optional(),
   // The product clock starts here instead of now (training, demos, process tests); refused in production.
   UPC_CLOCK_START: optionalString.pipe(
     z.iso
@@ -178,6 +181,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     productionProblems.push(
       'UPC_INSECURE_NO_AUTH: running without authentication is refused when NODE_ENV=production',
     );
+  }
+  if (config.NODE_ENV === 'production' && config.UPC_TEST_FAULT) {
+    productionProblems.push('UPC_TEST_FAULT: fault injection is refused when NODE_ENV=production');
   }
   if (config.NODE_ENV === 'production' && config.UPC_CLOCK_START) {
     productionProblems.push('UPC_CLOCK_START: a chosen clock is refused when NODE_ENV=production');

@@ -4,6 +4,7 @@ import { buildApp } from './app.js';
 import { AUDIT_HELP, auditCommand } from './cli/audit.js';
 import { BACKUP_HELP, backupCommand, restoreCommand } from './cli/backup.js';
 import { printDoctor, runDoctor } from './cli/doctor.js';
+import { IMPORT_HELP, importCommand } from './cli/import.js';
 import { bold, dim, fail, ok } from './cli/output.js';
 import { demoDataOnStart, printDemoCredentials, seedDemo, seedDemoDatabase } from './cli/seed-demo.js';
 import { TRANSFER_HELP, transferCommand } from './cli/transfer.js';
@@ -29,6 +30,7 @@ Commands:
   migrate     apply database migrations and exit
   token       print a signed access token (development and operations helper)
   seed-demo   load synthetic demo data
+  import      load reference codes: the ICD-10 Master Industry Table or a tariff table (CSV)
   doctor      check every backend and say how to fix what is wrong
   audit       verify, export or archive the audit log
   users       add, list, disable or reset built-in users
@@ -61,6 +63,7 @@ Loads synthetic demo data: --pacs N uploads N synthetic patients' studies to the
   restore: BACKUP_HELP,
   transfer: TRANSFER_HELP,
   users: USERS_HELP,
+  import: IMPORT_HELP,
   doctor: `Usage: upc-mcp doctor
 
 Checks the database, Orthanc, Redis and the identity provider from the current settings. Exits 1 if a
@@ -101,6 +104,8 @@ function whatToDo(command: string, error: DataDirBusyError): string {
       return `Load demo data before starting the server, or ${stop}.`;
     case 'users':
       return `Manage users while the server is stopped, or ${stop}.`;
+    case 'import':
+      return `Import codes while the embedded server is stopped (or use PostgreSQL), or ${stop}.`;
     case 'serve':
     case 'stdio':
       return `One server per data directory: use the running one${error.owner.url ? ` at ${error.owner.url}` : ''}, or ${stop}.`;
@@ -125,6 +130,8 @@ async function run(command: string, config: Config, rest: string[]): Promise<num
       return auditCommand(config, rest);
     case 'users':
       return usersCommand(config, rest);
+    case 'import':
+      return importCommand(config, rest);
     case 'backup':
       return backupCommand(config, rest);
     case 'restore':

@@ -10,7 +10,12 @@ const MAX_DEPTH = 8;
 const MAX_ARRAY = 100;
 const MAX_KEYS = 200;
 /** National identifiers and member numbers: kept as keyed hashes, never in clear (auditors read parameters). */
-const IDENTIFIER_KEYS = new Set(['sa_id_number', 'medical_aid_number', 'member_number', 'OtherPatientIDs']);
+export const IDENTIFIER_KEYS: ReadonlySet<string> = new Set([
+  'sa_id_number',
+  'medical_aid_number',
+  'member_number',
+  'OtherPatientIDs',
+]);
 
 export interface AuditSanitiseOptions {
   /** Key for identifier hashes (not held by the database); without one identifiers are masked whole. */

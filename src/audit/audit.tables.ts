@@ -21,6 +21,13 @@ export type AuditTables = {
     prev_hash: string;
     hash: string;
   };
+  /** Write calls' events, committed with their changes and moved onto the chain after commit. */
+  'audit.intents': {
+    id: Generated<number>;
+    /** JSON text on insert, parsed JSON when read. */
+    event: ColumnType<unknown, string, never>;
+    created_at: Generated<Date>;
+  };
   'audit.chain_head': { singleton: Generated<boolean>; last_id: number; last_hash: string };
   'audit.seals': {
     id: Generated<number>;

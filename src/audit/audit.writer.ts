@@ -1,8 +1,9 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { ToolError } from '../core/errors.js';
-import type { AuditSink, InvocationRecord } from '../core/pipeline.js';
+import type { AuditSink, InvocationRecord, SealableEvent } from '../core/pipeline.js';
 import { storable } from '../core/text.js';
+import { outsideCallTransaction } from '../db/call-transaction.js';
 import { writeCheckpoint } from './audit.checkpoint.js';
 import { eventHash } from './audit.hash.js';
 import { sanitiseForAudit } from './audit.sanitise.js';
@@ -12,6 +13,8 @@ type PendingEvent = Omit<AuditEvent, 'id' | 'prev_hash' | 'hash'>;
 
 interface Waiter {
   event: PendingEvent;
+  /** The intent this event was committed as (with a write call's changes), removed as it is appended. */
+  intentId?: number;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -49,6 +52,8 @@ export class AuditWriter implements AuditSink {
     failing: false,
   };
 
+  readonly #intents: Kysely<AuditTables> | undefined;
+
   constructor(
     // biome-ignore lint/suspicious/noExplicitAny: narrowed to the audit tables below
     db: Kysely<any>,
@@ -58,10 +63,73 @@ export class AuditWriter implements AuditSink {
       key?: Buffer;
       /** Signed checkpoints of the chain, outside the database (audit.checkpoint.ts); needs `key`. */
       checkpoints?: { file: string; everyMs: number };
+      /**
+       * The application's database, whose queries join a write call's transaction: intents written
+       * through it commit with the call's changes (see `intend`).
+       */
+      // biome-ignore lint/suspicious/noExplicitAny: narrowed to the audit tables below
+      intents?: Kysely<any>;
     } = {},
   ) {
     this.#db = db.withTables<AuditTables>();
+    this.#intents = options.intents?.withTables<AuditTables>();
   }
+
+  /**
+   * Writes a write call's event as an intent, inside the call's transaction: it commits with the call's
+   * changes or not at all. `seal()` after commit appends it to the chain (and removes the intent in the
+   * same transaction); after a crash, `sealOrphans` does.
+   */
+  async intend(entry: InvocationRecord): Promise<SealableEvent> {
+    if (!this.#intents) throw new Error('audit intents need the application database (option `intents`)');
+    const event = toEvent(entry, this.options.key);
+    const row = await this.#intents
+      .insertInto('audit.intents')
+      .values({ event: JSON.stringify(event) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const intentId = Number(row.id);
+    return { seal: () => this.#enqueue(event, intentId) };
+  }
+
+  /**
+   * Appends intents left by a process that died between a write's commit and its seal (or by a replica
+   * that is slow to seal), oldest first. Another writer sealing the same intent at the same time is
+   * harmless: the intent is deleted in the appending transaction, and only the writer that deleted it
+   * appends it.
+   */
+  async sealOrphans(olderThanMs: number): Promise<number> {
+    let sealed = 0;
+    for (;;) {
+      const rows = await this.#db
+        .selectFrom('audit.intents')
+        .select(['id', 'event'])
+        .where(
+          'created_at',
+          '<',
+          sql<Date>`now() - ${`${Math.max(0, Math.round(olderThanMs))} milliseconds`}::interval`,
+        )
+        .orderBy('id')
+        .limit(MAX_BATCH)
+        .execute();
+      if (rows.length === 0) return sealed;
+      await Promise.all(rows.map((row) => this.#enqueue(row.event as PendingEvent, Number(row.id))));
+      sealed += rows.length;
+      if (rows.length < MAX_BATCH) return sealed;
+    }
+  }
+
+  /** Seals orphaned intents now and then, until `close` (a replica's crash is cleaned up by the others). */
+  startSealingOrphans(everyMs: number): void {
+    const sweep = () =>
+      this.sealOrphans(everyMs).catch((error) =>
+        this.log.warn({ err: (error as Error).message }, 'sealing orphaned audit intents failed; will retry'),
+      );
+    this.#sweeper = outsideCallTransaction(() => setInterval(sweep, everyMs));
+    this.#sweeper.unref();
+  }
+
+  #sweeper: NodeJS.Timeout | undefined;
 
   /** False while the store is failing; PHI tools then refuse to run rather than run unaudited. */
   isAvailable(): boolean {
@@ -69,10 +137,17 @@ export class AuditWriter implements AuditSink {
   }
 
   record(entry: InvocationRecord): Promise<void> {
+    return this.#enqueue(toEvent(entry, this.options.key));
+  }
+
+  #enqueue(event: PendingEvent, intentId?: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ event: toEvent(entry, this.options.key), resolve, reject });
+      this.#queue.push(
+        intentId === undefined ? { event, resolve, reject } : { event, intentId, resolve, reject },
+      );
       this.stats.queued = this.#queue.length;
-      this.#flushing ??= this.#drain();
+      // Never inside a caller's transaction (call-transaction.ts): the writer uses its own connections.
+      this.#flushing ??= outsideCallTransaction(() => this.#drain());
     });
   }
 
@@ -105,14 +180,17 @@ export class AuditWriter implements AuditSink {
   }
 
   async #commit(batch: readonly Waiter[]): Promise<void> {
-    await this.#db.transaction().execute((trx) =>
-      appendBatch(
-        trx,
-        batch.map((w) => w.event),
-      ),
-    );
+    const appended = await this.#db.transaction().execute(async (trx) => {
+      const live = await withoutSealedIntents(trx, batch);
+      if (live.length > 0)
+        await appendBatch(
+          trx,
+          live.map((w) => w.event),
+        );
+      return live.length;
+    });
     this.stats.committedBatches += 1;
-    this.stats.committedEvents += batch.length;
+    this.stats.committedEvents += appended;
     this.stats.failing = false;
     this.#checkpointWhenDue();
   }
@@ -145,6 +223,7 @@ export class AuditWriter implements AuditSink {
 
   /** At shutdown: everything queued committed, then a last checkpoint. */
   async close(): Promise<void> {
+    clearInterval(this.#sweeper);
     await this.flush();
     await this.#checkpointing;
     if (this.stats.committedEvents > 0) await this.checkpoint('shutdown');
@@ -201,6 +280,21 @@ export class AuditWriter implements AuditSink {
       );
     }
   }
+}
+
+/**
+ * The batch less the events whose intents another writer has already appended (their intent rows are
+ * gone). Deleting the intents here, in the appending transaction, is what makes each one appended once.
+ */
+async function withoutSealedIntents(
+  trx: Transaction<AuditTables>,
+  batch: readonly Waiter[],
+): Promise<Waiter[]> {
+  const ids = batch.flatMap((w) => (w.intentId === undefined ? [] : [w.intentId]));
+  if (ids.length === 0) return [...batch];
+  const removed = await trx.deleteFrom('audit.intents').where('id', 'in', ids).returning('id').execute();
+  const mine = new Set(removed.map((row) => Number(row.id)));
+  return batch.filter((w) => w.intentId === undefined || mine.has(w.intentId));
 }
 
 /**

@@ -63,7 +63,7 @@ export async function backupCommand(config: Config, args: string[]): Promise<num
   } else {
     const database = await openDatabase(config); // takes the data directory (or names its owner)
     try {
-      snapshot = await snapshotOf(database.pglite);
+      snapshot = await snapshotOf(database);
     } finally {
       await database.close();
     }

@@ -85,6 +85,11 @@ export interface Module {
    * the common fields (`sa_id_number`, `findings`, ...) are covered for every module already.
    */
   readonly redactions?: FieldRedactions;
+  /**
+   * Fields of the common map this module's outputs hold already made safe, left as they are (the audit
+   * log's parameters keep identifiers as keyed hashes, which auditors correlate). Rarely needed.
+   */
+  readonly redactionExempt?: readonly string[];
   /** Reactions to domain events (this module's or others'), delivered at least once through the outbox. */
   readonly eventHandlers?: readonly EventHandler[];
   /** What other modules may read (`deps.use(name)`); a small interface in `<module>.api.ts`. */

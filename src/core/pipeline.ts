@@ -32,6 +32,14 @@ export interface InvocationRequest {
   confirm?: (request: ConfirmationPrompt) => Promise<boolean>;
   /** How this door takes a confirmation token back, for the CONFIRMATION_REQUIRED message. */
   confirmHow?: string;
+  /** Set by `ctx.invoke`: the calling call, which audits this one with its own transaction. */
+  calledBy?: NestedCalls;
+}
+
+/** The calls one call makes (`ctx.invoke`), audited with it: sealed when it commits, kept if it rolls back. */
+export interface NestedCalls {
+  sealables: SealableEvent[];
+  records: InvocationRecord[];
 }
 
 export interface ConfirmationPrompt {
@@ -83,8 +91,29 @@ export interface InvocationRecord {
 /** Stage: durable record of every invocation; the response waits for it. */
 export interface AuditSink {
   record(entry: InvocationRecord): Promise<void>;
+  /**
+   * Writes the event inside the current call transaction (it commits with the call's changes or not at
+   * all); `seal()` after commit puts it on the audit chain.
+   */
+  intend?(entry: InvocationRecord): Promise<SealableEvent>;
   /** False while the store is failing: PHI tools then refuse to run rather than run unaudited. */
   isAvailable?(): boolean;
+}
+
+/** An audit event committed with a write's changes, waiting to be appended to the chain. */
+export interface SealableEvent {
+  seal(): Promise<void>;
+}
+
+/**
+ * Stage: one transaction per write call (db/call-transaction.ts). Everything the handler writes, its
+ * idempotency result and its audit intent commit together, so a crash leaves a write wholly there or
+ * wholly absent.
+ */
+export interface CallTransactions {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** Whether the code calling this runs inside a call's transaction. */
+  active(): boolean;
 }
 
 /** Stage: counters and timings; must never throw or block. */
@@ -108,6 +137,9 @@ export interface PipelineStages {
   formatTime?: (instant: Date) => Promise<string>;
   /** Whether a role may see a kind of sensitive data (the policy's redaction rules). */
   visibility?: (role: Principal['role'], kind: string) => boolean;
+  transactions?: CallTransactions;
+  /** Test mode only (UPC_TEST_FAULT): runs right after a write call's transaction commits. */
+  afterCommit?: () => void;
 }
 
 const DENIED_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -148,20 +180,30 @@ export class InvocationPipeline {
       parameters = validate(tool.input, request.parameters);
       await this.stages.rateLimiter?.consume(principal, tool);
       if (tool.phi && this.stages.audit?.isAvailable?.() === false) throw auditUnavailable();
-      const ctx = this.#context(request, principal, touched);
+      const caller = principal;
+      const calls: NestedCalls = { sealables: [], records: [] };
+      const ctx = this.#context(request, principal, touched, calls);
       if (tool.confirmation) await this.#confirm(tool, ctx, parameters, request);
-      const result = await this.#run(tool, ctx, parameters);
-      const shown = this.stages.redactor ? this.stages.redactor(principal, tool, result, parameters) : result;
-      const durationMs = performance.now() - started;
-      const record: InvocationRecord = {
-        request,
-        tool,
-        principal,
-        parameters,
-        outcome: 'success',
-        durationMs,
+      const succeeded = (result: unknown): { shown: unknown; record: InvocationRecord } => {
+        const shown = this.stages.redactor ? this.stages.redactor(caller, tool, result, parameters) : result;
+        const record: InvocationRecord = {
+          request,
+          tool,
+          principal,
+          parameters,
+          outcome: 'success',
+          durationMs: performance.now() - started,
+        };
+        if (touched.size > 0) record.patientIds = [...touched];
+        return { shown, record };
       };
-      if (touched.size > 0) record.patientIds = [...touched];
+      const transactions = this.stages.transactions;
+      const intend = this.stages.audit?.intend?.bind(this.stages.audit);
+      if (!tool.annotations.readOnlyHint && transactions && intend) {
+        return await this.#runWrite(tool, ctx, parameters, request, calls, succeeded, transactions, intend);
+      }
+      const { shown, record } = succeeded(await this.#run(tool, ctx, parameters));
+      const durationMs = record.durationMs;
       try {
         await this.#finish(record);
       } catch (auditError) {
@@ -195,6 +237,70 @@ export class InvocationPipeline {
         return { ok: false, error: auditUnavailable(), durationMs };
       }
       return principal ? { ok: false, error, principal, durationMs } : { ok: false, error, durationMs };
+    }
+  }
+
+  /**
+   * A write call in one transaction: the handler's changes, its idempotency result and its audit intent
+   * commit together. The intent is then sealed onto the audit chain before the answer goes out (after a
+   * crash in between, at the next start or by another replica). A call made by a call joins the outer
+   * transaction and is sealed with it.
+   */
+  async #runWrite(
+    tool: AnyTool,
+    ctx: CallContext & { idempotencyKey?: string },
+    parameters: unknown,
+    request: InvocationRequest,
+    calls: NestedCalls,
+    succeeded: (result: unknown) => { shown: unknown; record: InvocationRecord },
+    transactions: CallTransactions,
+    intend: (entry: InvocationRecord) => Promise<SealableEvent>,
+  ): Promise<InvocationResult> {
+    let done: { shown: unknown; record: InvocationRecord; sealable: SealableEvent };
+    try {
+      done = await transactions.run(async () => {
+        const { shown, record } = succeeded(await this.#run(tool, ctx, parameters));
+        return { shown, record, sealable: await intend(record) };
+      });
+    } catch (error) {
+      // Rolled back: the calls this call made happened all the same (reads of patient data above all).
+      await this.#recordAfterRollback(calls);
+      throw error;
+    }
+    for (const observer of this.stages.observers ?? []) observer.observe(done.record);
+    const sealables = [done.sealable, ...calls.sealables];
+    const outer = request.calledBy;
+    if (outer && transactions.active()) {
+      outer.sealables.push(...sealables);
+      outer.records.push(done.record, ...calls.records);
+    } else {
+      this.stages.afterCommit?.();
+      await this.#seal(sealables, request);
+    }
+    return { ok: true, result: done.shown, principal: ctx.principal, durationMs: done.record.durationMs };
+  }
+
+  /** Appends committed intents to the chain; if that fails now, the orphan sweep does it later. */
+  async #seal(sealables: readonly SealableEvent[], request: InvocationRequest): Promise<void> {
+    const results = await Promise.allSettled(sealables.map((s) => s.seal()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed)
+      this.log.error(
+        { request_id: request.requestId, tool: request.tool, err: (failed.reason as Error).message },
+        'audit chain append failed after commit; the committed intent will be sealed by the next sweep',
+      );
+  }
+
+  async #recordAfterRollback(calls: NestedCalls): Promise<void> {
+    for (const record of calls.records) {
+      await this.stages.audit
+        ?.record(record)
+        .catch((error: Error) =>
+          this.log.error(
+            { request_id: record.request.requestId, tool: record.request.tool, err: error.message },
+            'audit write failed for a call made by a call that was rolled back',
+          ),
+        );
     }
   }
 
@@ -267,6 +373,7 @@ export class InvocationPipeline {
     request: InvocationRequest,
     principal: Principal,
     touched: Set<string>,
+    calls: NestedCalls,
   ): CallContext & { idempotencyKey?: string } {
     const log = this.log;
     const scopeResolver = this.stages.scope ?? DEFAULT_SCOPE;
@@ -299,9 +406,10 @@ export class InvocationPipeline {
           client: request.client,
           ip: request.ip,
         };
-        const outcome = await this.invoke(
-          requestFor(caller, request.door, tool, parameters, { signal: ctx.signal }),
-        );
+        const outcome = await this.invoke({
+          ...requestFor(caller, request.door, tool, parameters, { signal: ctx.signal }),
+          calledBy: calls,
+        });
         if (!outcome.ok) throw outcome.error;
         return outcome.result;
       },
@@ -323,7 +431,16 @@ export class InvocationPipeline {
 
   async #finish(record: InvocationRecord): Promise<void> {
     for (const observer of this.stages.observers ?? []) observer.observe(record);
-    if (this.stages.audit) await this.stages.audit.record(record);
+    const audit = this.stages.audit;
+    if (!audit) return;
+    const outer = record.request.calledBy;
+    if (outer && audit.intend && this.stages.transactions?.active()) {
+      // Inside the calling call's transaction: its event commits (and is sealed) with that call.
+      outer.sealables.push(await audit.intend(record));
+      outer.records.push(record);
+      return;
+    }
+    await audit.record(record);
   }
 
   #asToolError(thrown: unknown, request: InvocationRequest): ToolError {

@@ -49,12 +49,64 @@ class BorrowedConnection implements DatabaseConnection {
     this.scope.connection.streamQuery(query, chunkSize);
 }
 
-/** A driver that lends the ambient call's connection, and turns transactions on it into savepoints. */
+/** One holder at a time, in arrival order. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+
+  async lock(): Promise<() => void> {
+    let unlock!: () => void;
+    const held = new Promise<void>((resolve) => {
+      unlock = resolve;
+    });
+    const before = this.#tail;
+    this.#tail = before.then(() => held);
+    await before;
+    return unlock;
+  }
+}
+
+/**
+ * A driver that lends the ambient call's connection, and turns transactions on it into savepoints. For an
+ * engine with one connection (PGlite) it also does what Kysely would otherwise do above it: one user of
+ * the connection at a time, where a call's transaction is one user from BEGIN to COMMIT (its own queries
+ * pass; everyone else's wait). Kysely's own lock is per query and would let other calls' queries run
+ * inside the call's transaction.
+ */
 class AmbientDriver implements Driver {
   readonly #names = new WeakMap<DatabaseConnection, string[]>();
+  readonly #unlocks = new WeakMap<DatabaseConnection, () => void>();
+  readonly #exclusive: Mutex | undefined;
   #initialized: Promise<void> | undefined;
 
-  constructor(readonly inner: Driver) {}
+  constructor(
+    readonly inner: Driver,
+    singleConnection: boolean,
+  ) {
+    this.#exclusive = singleConnection ? new Mutex() : undefined;
+  }
+
+  /** The engine's connection, exclusively when it has only one. */
+  async #acquire(): Promise<DatabaseConnection> {
+    const unlock = await this.#exclusive?.lock();
+    try {
+      const connection = await this.inner.acquireConnection();
+      if (unlock) this.#unlocks.set(connection, unlock);
+      return connection;
+    } catch (error) {
+      unlock?.();
+      throw error;
+    }
+  }
+
+  async #release(connection: DatabaseConnection): Promise<void> {
+    try {
+      await this.inner.releaseConnection(connection);
+    } finally {
+      const unlock = this.#unlocks.get(connection);
+      this.#unlocks.delete(connection);
+      unlock?.();
+    }
+  }
 
   /** Once, whether Kysely or a call transaction asks first. */
   init(): Promise<void> {
@@ -64,7 +116,7 @@ class AmbientDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const scope = ambient();
-    return scope ? new BorrowedConnection(scope) : this.inner.acquireConnection();
+    return scope ? new BorrowedConnection(scope) : this.#acquire();
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -86,7 +138,7 @@ class AmbientDriver implements Driver {
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {
     if (connection instanceof BorrowedConnection) return;
-    return this.inner.releaseConnection(connection);
+    return this.#release(connection);
   }
 
   destroy(): Promise<void> {
@@ -102,9 +154,10 @@ class AmbientDriver implements Driver {
 
   /** Runs `fn` inside a transaction on a connection of its own that every query in `fn` shares. */
   async runInTransaction<T>(fn: () => Promise<T>): Promise<T> {
-    if (ambient()) return fn(); // a nested call joins the outer one
+    const outer = ambient();
+    if (outer) return nested(outer, fn); // a call made by a call joins it, undone alone if it fails
     await this.init();
-    const connection = await this.inner.acquireConnection();
+    const connection = await this.#acquire();
     const scope: CallScope = { connection, active: true, savepoints: 0 };
     try {
       await this.inner.beginTransaction(connection, {});
@@ -121,8 +174,23 @@ class AmbientDriver implements Driver {
       return result;
     } finally {
       scope.active = false;
-      await this.inner.releaseConnection(connection);
+      await this.#release(connection);
     }
+  }
+}
+
+/** A call inside a call: a savepoint in the outer call's transaction. */
+async function nested<T>(outer: CallScope, fn: () => Promise<T>): Promise<T> {
+  const name = `upc_call_${++outer.savepoints}`;
+  const run = (statement: string) => outer.connection.executeQuery(CompiledQuery.raw(statement));
+  await run(`SAVEPOINT ${name}`);
+  try {
+    const result = await fn();
+    await run(`RELEASE SAVEPOINT ${name}`);
+    return result;
+  } catch (error) {
+    await run(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => {});
+    throw error;
   }
 }
 
@@ -138,13 +206,19 @@ export function ambientDialect(dialect: Dialect): {
   runInTransaction: CallTransactionRunner;
 } {
   let driver: AmbientDriver | undefined;
+  const adapter = dialect.createAdapter();
+  const singleConnection = adapter.supportsMultipleConnections === false;
   const wrapped: Dialect = {
     createDriver: () => {
-      driver = new AmbientDriver(dialect.createDriver());
+      driver = new AmbientDriver(dialect.createDriver(), singleConnection);
       return driver;
     },
     createQueryCompiler: () => dialect.createQueryCompiler(),
-    createAdapter: () => dialect.createAdapter(),
+    // The driver takes over the one-connection lock (above), so Kysely must not take its own.
+    createAdapter: () =>
+      singleConnection
+        ? Object.create(adapter, { supportsMultipleConnections: { value: true } })
+        : dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
   };
   return {

@@ -3,7 +3,7 @@
  * id column, reading the SQLSTATE and constraint name off a database error (pg and PGlite alike), escaping
  * user text for a LIKE pattern, and cutting bulk inserts into batches of many rows per statement.
  */
-import { type RawBuilder, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { PatientScope } from '../core/scope.js';
 
 /** Scope inside the query: restricted callers only ever match their own patients' rows. */
@@ -38,4 +38,18 @@ const BATCH = 1000;
 /** Splits rows for bulk loading: many rows per statement. */
 export function* batches<T>(rows: readonly T[]): Generator<T[]> {
   for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+}
+
+/**
+ * Runs a statement whose failure the caller handles (a unique key taken: try the next number, or say who
+ * holds it) in a transaction of its own. Inside a write call's transaction (call-transaction.ts) that is a
+ * savepoint, so the failure undoes only this statement and the call's transaction stays usable; a failed
+ * plain statement would abort it. (Given a transaction already, the statement runs in it.)
+ */
+export async function recoverable<DB, T>(
+  db: Kysely<DB>,
+  statement: (db: Kysely<DB> | Transaction<DB>) => Promise<T>,
+): Promise<T> {
+  if (db.isTransaction) return statement(db);
+  return db.transaction().execute((trx) => statement(trx));
 }

@@ -45,13 +45,21 @@ export class RoleRedactor {
     private readonly common: FieldRedactions = FIELD_REDACTIONS,
   ) {}
 
+  readonly #exemptByModule = new Map<string, ReadonlySet<string>>();
+
   /** The fields a module's tools are redacted by: the common map and the module's own additions. */
   fieldsOf(module: string): FieldRedactions {
-    return { ...this.common, ...this.#fieldsByModule.get(module) };
+    const fields: Record<string, FieldRedactions[string]> = {
+      ...this.common,
+      ...this.#fieldsByModule.get(module),
+    };
+    for (const field of this.#exemptByModule.get(module) ?? []) delete fields[field];
+    return fields;
   }
 
-  declare(module: string, fields: FieldRedactions): void {
+  declare(module: string, fields: FieldRedactions, exempt: readonly string[] = []): void {
     this.#fieldsByModule.set(module, { ...this.#fieldsByModule.get(module), ...fields });
+    if (exempt.length > 0) this.#exemptByModule.set(module, new Set(exempt));
     this.#plans.clear();
   }
 

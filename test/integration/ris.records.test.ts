@@ -103,7 +103,7 @@ describe('validation errors name the field', () => {
     expect(res.error.message).toMatch(message);
   });
 
-  it('accepts WHO and clinical-modification ICD-10 forms and issues unique ACC accession numbers', async () => {
+  it('accepts WHO ICD-10 codes as typed (normalised) and issues unique ACC accession numbers', async () => {
     const { practiceNumber } = await createPhysician(t);
     const patient = await registerPatient(t);
     const res = await call(
@@ -113,7 +113,7 @@ describe('validation errors name the field', () => {
         patient_id: patient,
         procedure_code: '0501',
         clinical_indication: 'Fall, tibia fracture?',
-        icd10_codes: ['s82.101a', 'W19', 'R10.4'],
+        icd10_codes: ['s82.2', 'W19', 'R10.4'],
         priority: 'urgent',
         referring_practice_number: practiceNumber,
       },
@@ -121,7 +121,7 @@ describe('validation errors name the field', () => {
     );
     expect(res.result.order).toMatchObject({
       accession_number: expect.stringMatching(/^ACC\d{8}$/),
-      icd10_codes: ['S82.101A', 'W19', 'R10.4'],
+      icd10_codes: ['S82.2', 'W19', 'R10.4'],
       modality: 'CR',
       priority: 'urgent',
       procedure_description: 'X-ray lower leg (tibia and fibula)',
@@ -129,6 +129,35 @@ describe('validation errors name the field', () => {
     const second = await createOrder(t, patient, '0501', practiceNumber);
     expect(second).not.toBe(res.result.order.accession_number);
   });
+
+  it.each([
+    [['S82.101A', 'W19'], 'icd10_codes.0', /ICD-10-CM/],
+    [['S82.2'], 'icd10_codes.0', /external-cause code/],
+    [['N40'], 'icd10_codes.0', /male/i],
+  ])(
+    'refuses ICD-10 codes a medical aid would reject (%o), writing nothing',
+    async (codes, field, message) => {
+      const { practiceNumber } = await createPhysician(t);
+      const patient = await registerPatient(t); // a woman
+      const res = await call(
+        t,
+        'ris_create_order',
+        {
+          patient_id: patient,
+          procedure_code: '0501',
+          clinical_indication: 'Fall, tibia fracture?',
+          icd10_codes: codes,
+          referring_practice_number: practiceNumber,
+        },
+        'receptionist',
+      );
+      expect(res.status).toBe(400);
+      expect(fieldsOf(res)).toContain(field);
+      expect(res.error.message).toMatch(message);
+      const orders = await call(t, 'ris_get_patient', { patient_id: patient }, 'receptionist');
+      expect(orders.result.orders).toEqual([]);
+    },
+  );
 
   it('a modality that contradicts the procedure is an error on modality', async () => {
     const { practiceNumber } = await createPhysician(t);

@@ -2,6 +2,7 @@
 import type { CallContext } from '../../core/context.js';
 import { ToolError } from '../../core/errors.js';
 import { assertInScope, inScope, notVisible } from '../../core/scope.js';
+import type { CodesApi } from '../codes/codes.api.js';
 import { type Actor, type Appointment, getAppointment } from './ris.appointments.store.js';
 import { getOrder, type Order } from './ris.orders.store.js';
 import { getPatient, type Patient } from './ris.patients.store.js';
@@ -9,6 +10,8 @@ import type { RisDb } from './ris.tables.js';
 
 export interface RisDeps {
   db: RisDb;
+  /** Reference codes (the codes module's public API): ICD-10 rules for orders. */
+  codes: CodesApi;
   /** The practice time zone from `ris.settings` (read once, then cached). */
   timeZone(): Promise<string>;
   /** The clock; tests and the benchmark may fix it. */

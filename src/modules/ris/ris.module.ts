@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { withReadCache } from '../../core/cached-tools.js';
 import type { Module, ModuleDeps } from '../../core/module.js';
 import type { HealthResult } from '../../core/module-manager.js';
+import type { CodesApi } from '../codes/codes.api.js';
 import type { RisDeps } from './ris.access.js';
 import { risPrompts } from './ris.prompts.js';
 import { patientsReferredBy } from './ris.reference.store.js';
@@ -13,10 +14,11 @@ import { risTools } from './ris.tools.js';
  * The RIS module: patients, orders, appointments and the worklist, in schema `ris` of the shared database
  * (migrations in ./migrations). Referring doctors see the patients on orders naming them.
  */
-export function risModule({ database, clock, practiceZone, caching, config }: ModuleDeps): Module {
+export function risModule({ database, clock, practiceZone, caching, config, use }: ModuleDeps): Module {
   const db = risDb(database);
   const deps: RisDeps = {
     db,
+    codes: use<CodesApi>('codes'),
     now: () => clock.now(),
     timeZone: () => practiceZone.zone(),
   };

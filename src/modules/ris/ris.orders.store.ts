@@ -4,7 +4,7 @@
  * database handle first; rows become `Order` objects and never leave the module as rows.
  */
 import { sql } from 'kysely';
-import { sqlState } from '../../db/sql-helpers.js';
+import { recoverable, sqlState } from '../../db/sql-helpers.js';
 import type { Priority, RisDb } from './ris.tables.js';
 
 export interface Order {
@@ -99,23 +99,25 @@ export const ISSUE_ATTEMPTS = 5;
 export async function insertOrder(db: RisDb, o: NewOrder): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const row = await db
-        .insertInto('ris.orders')
-        .values({
-          accession_number:
-            o.accessionNumber ?? sql<string>`'ACC' || lpad(nextval('ris.accession_seq')::text, 8, '0')`,
-          patient_id: o.patientId,
-          procedure_code: o.procedureCode,
-          modality: o.modality,
-          clinical_indication: o.clinicalIndication,
-          icd10_codes: sql<string[]>`${o.icd10Codes}::text[]`,
-          priority: o.priority,
-          referring_physician_id: o.referringPhysicianId,
-          created_by: o.createdBy,
-          ...(o.createdAt ? { created_at: o.createdAt } : {}),
-        })
-        .returning('accession_number')
-        .executeTakeFirstOrThrow();
+      const row = await recoverable(db, (tx) =>
+        tx
+          .insertInto('ris.orders')
+          .values({
+            accession_number:
+              o.accessionNumber ?? sql<string>`'ACC' || lpad(nextval('ris.accession_seq')::text, 8, '0')`,
+            patient_id: o.patientId,
+            procedure_code: o.procedureCode,
+            modality: o.modality,
+            clinical_indication: o.clinicalIndication,
+            icd10_codes: sql<string[]>`${o.icd10Codes}::text[]`,
+            priority: o.priority,
+            referring_physician_id: o.referringPhysicianId,
+            created_by: o.createdBy,
+            ...(o.createdAt ? { created_at: o.createdAt } : {}),
+          })
+          .returning('accession_number')
+          .executeTakeFirstOrThrow(),
+      );
       return row.accession_number;
     } catch (error) {
       const retry = !o.accessionNumber && sqlState(error) === '23505' && attempt < ISSUE_ATTEMPTS;

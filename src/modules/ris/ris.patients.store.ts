@@ -5,9 +5,9 @@
  */
 import { sql } from 'kysely';
 import type { PatientScope } from '../../core/scope.js';
-import { constraintOf, escapeLike, scoped, sqlState } from '../../db/sql-helpers.js';
+import { constraintOf, escapeLike, recoverable, scoped, sqlState } from '../../db/sql-helpers.js';
 import { ISSUE_ATTEMPTS } from './ris.orders.store.js';
-import type { RisDb, Sex } from './ris.tables.js';
+import type { RisDb, RisTrx, Sex } from './ris.tables.js';
 
 export interface Patient {
   patientId: string;
@@ -146,7 +146,7 @@ export interface NewPatient {
 export async function insertPatient(db: RisDb, p: NewPatient): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await insertPatientOnce(db, p);
+      return await recoverable(db, (tx) => insertPatientOnce(tx, p));
     } catch (error) {
       const idTaken = sqlState(error) === '23505' && constraintOf(error) === 'patients_pkey';
       if (p.patientId || !idTaken || attempt >= ISSUE_ATTEMPTS) throw error;
@@ -171,7 +171,7 @@ export function patientRow(p: NewPatient) {
   };
 }
 
-async function insertPatientOnce(db: RisDb, p: NewPatient): Promise<string> {
+async function insertPatientOnce(db: RisDb | RisTrx, p: NewPatient): Promise<string> {
   const row = await db
     .insertInto('ris.patients')
     .values(patientRow(p))

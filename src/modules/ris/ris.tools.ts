@@ -9,6 +9,7 @@ import { defineTool } from '../../core/tool.js';
 import { sqlState } from '../../db/sql-helpers.js';
 import { actorOf, orderInScope, patientInScope, type RisDeps } from './ris.access.js';
 import { appointmentsForPatient, latestAppointmentFor, statusHistory } from './ris.appointments.store.js';
+import { checkDiagnosisCodes } from './ris.diagnosis.js';
 import { insertOrder, ordersForPatient } from './ris.orders.store.js';
 import { appointmentOut, orderOut, patientOut, physicianOut, statusChangeOut } from './ris.output.js';
 import { findPatientIdBySaId, insertPatient, searchPatients } from './ris.patients.store.js';
@@ -194,7 +195,8 @@ function recordTools(deps: RisDeps): AnyTool[] {
       },
     ],
     async handler(input, ctx) {
-      await patientInScope(deps, ctx, input.patient_id);
+      const patient = await patientInScope(deps, ctx, input.patient_id);
+      await checkDiagnosisCodes(deps, input.icd10_codes, patient);
       const procedure = await getProcedure(deps.db, input.procedure_code);
       if (!procedure) {
         throw new ToolError('NOT_FOUND', `Unknown procedure code ${input.procedure_code}.`, {
