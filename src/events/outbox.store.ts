@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from 'kysely';
-import type { DomainEventInput } from '../core/domain-events.js';
+import type { DeadLetterView, DomainEventInput } from '../core/domain-events.js';
 import type { OutboxTables } from './outbox.tables.js';
 
 /** All of the outbox's SQL. Each function takes the database (or the caller's transaction) first. */
@@ -203,15 +203,8 @@ export async function countByStatus(db: Kysely<OutboxTables>): Promise<{ pending
   return { pending: count('pending'), dead: count('dead') };
 }
 
-export interface DeadLetter {
-  eventId: string;
-  type: string;
-  key: string;
-  handler: string;
-  attempts: number;
-  lastError: string | null;
-  occurredAt: Date;
-}
+/** One dead delivery, as operators see it (core/domain-events.ts). */
+export type DeadLetter = DeadLetterView;
 
 /** Dead deliveries, the most recent events first. */
 export async function listDead(db: Kysely<OutboxTables>, limit: number): Promise<DeadLetter[]> {

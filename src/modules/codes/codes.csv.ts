@@ -280,3 +280,16 @@ export function parseRandCents(text: string): number | undefined {
   const total = rands * 100 + cents;
   return Number.isSafeInteger(total) && total <= 2_147_483_647 ? total : undefined;
 }
+
+/** Reads a CSV file's records for `use`, closing the file however `use` ends (early on a bad header). */
+export async function withCsvRecords<T>(
+  input: Parameters<typeof readCsv>[0],
+  use: (records: AsyncGenerator<CsvRecord>) => Promise<T>,
+): Promise<T> {
+  const records = readCsv(input);
+  try {
+    return await use(records);
+  } finally {
+    await records.return(undefined);
+  }
+}

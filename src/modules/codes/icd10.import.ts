@@ -4,7 +4,7 @@
  * reported with its line number and why; by default one rejected row means nothing is written (the table
  * is left exactly as it was), `skipInvalid` writes the good rows and still reports the bad ones.
  */
-import { type CsvInput, type CsvRecord, mapHeader, RowReader, readCsv } from './codes.csv.js';
+import { type CsvInput, type CsvRecord, mapHeader, RowReader, withCsvRecords } from './codes.csv.js';
 import type { CodesDb } from './codes.tables.js';
 import { icd10FormatProblem, normaliseIcd10, parseAgeRange } from './icd10.rules.js';
 import { countIcd10, type Icd10Row, lockIcd10Imports, upsertIcd10 } from './icd10.store.js';
@@ -91,12 +91,7 @@ export async function importIcd10(
 ): Promise<Icd10ImportReport> {
   if (options.source !== 'demo' && !/^mit:.+/.test(options.source))
     throw new RangeError(`ICD-10 source must be "demo" or "mit:<file name>", not "${options.source}"`);
-  const records = readCsv(input);
-  try {
-    return await importRecords(db, records, options);
-  } finally {
-    await records.return(undefined); // closes the file when the import stops early
-  }
+  return withCsvRecords(input, (records) => importRecords(db, records, options));
 }
 
 async function importRecords(

@@ -13,7 +13,14 @@
  * anything is written.
  */
 import { batches } from '../../db/sql-helpers.js';
-import { type CsvInput, type CsvRecord, mapHeader, parseRandCents, RowReader, readCsv } from './codes.csv.js';
+import {
+  type CsvInput,
+  type CsvRecord,
+  mapHeader,
+  parseRandCents,
+  RowReader,
+  withCsvRecords,
+} from './codes.csv.js';
 import { type CodesDb, TARIFF_KINDS, type TariffKind } from './codes.tables.js';
 import type { ImportProgress, LineNote } from './icd10.import.js';
 import {
@@ -97,12 +104,7 @@ export async function importTariffs(
   }
   if (options.source !== 'demo' && !/^import:.+/.test(options.source))
     throw new RangeError(`Tariff source must be "demo" or "import:<file name>", not "${options.source}"`);
-  const records = readCsv(input);
-  try {
-    return await importRecords(db, records, options);
-  } finally {
-    await records.return(undefined); // closes the file when the import stops early
-  }
+  return withCsvRecords(input, (records) => importRecords(db, records, options));
 }
 
 async function importRecords(
