@@ -30,7 +30,7 @@ Commands:
   migrate     apply database migrations and exit
   token       print a signed access token (development and operations helper)
   seed-demo   load synthetic demo data
-  import      load reference codes: the ICD-10 Master Industry Table or a tariff table (CSV)
+  import      load reference data from CSV: ICD-10 MIT, tariff tables, physicians, procedures, rooms
   doctor      check every backend and say how to fix what is wrong
   audit       verify, export or archive the audit log
   users       add, list, disable or reset built-in users
@@ -105,7 +105,7 @@ function whatToDo(command: string, error: DataDirBusyError): string {
     case 'users':
       return `Manage users while the server is stopped, or ${stop}.`;
     case 'import':
-      return `Import codes while the embedded server is stopped (or use PostgreSQL), or ${stop}.`;
+      return `Import while the embedded server is stopped (or use PostgreSQL), or ${stop}.`;
     case 'serve':
     case 'stdio':
       return `One server per data directory: use the running one${error.owner.url ? ` at ${error.owner.url}` : ''}, or ${stop}.`;

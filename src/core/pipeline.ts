@@ -8,7 +8,7 @@ import type { IdempotencyStore } from './idempotency.js';
 import type { RegisteredTool, ToolRegistry } from './registry.js';
 import { type PatientScope, PatientScopeResolver } from './scope.js';
 import { hostileText } from './text.js';
-import type { AnyTool } from './tool.js';
+import type { AnyTool, InputPermission } from './tool.js';
 
 /** How the caller proved who they are: a bearer token to check, or a principal a door already checked. */
 export type Credentials = { bearer: string | undefined } | { principal: Principal };
@@ -63,6 +63,8 @@ export interface Authenticator {
 /** Stage: decides whether a role may use a tool; throws FORBIDDEN otherwise. */
 export interface Authorizer {
   authorize(principal: Principal, tool: AnyTool): void;
+  /** The same for a permission the call's input asks for (`inputPermissions`: the status it sets). */
+  authorizeInput(principal: Principal, tool: AnyTool, need: InputPermission): void;
 }
 
 /** Stage: per-user, per-tool-class limits; throws RATE_LIMITED. */
@@ -178,6 +180,8 @@ export class InvocationPipeline {
       // Role before parameters: a caller without the permission learns nothing about the tool's inputs.
       this.stages.authorizer.authorize(principal, tool);
       parameters = validate(tool.input, request.parameters);
+      for (const need of tool.inputPermissions?.(parameters) ?? [])
+        this.stages.authorizer.authorizeInput(principal, tool, need);
       await this.stages.rateLimiter?.consume(principal, tool);
       if (tool.phi && this.stages.audit?.isAvailable?.() === false) throw auditUnavailable();
       const caller = principal;

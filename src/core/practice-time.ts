@@ -145,13 +145,27 @@ const DEFAULT_TIME_ZONE = 'Africa/Johannesburg';
 
 type SettingsTables = { 'core.instance_settings': { key: string; value: unknown } };
 
+/** How long a replica keeps the zone it read before reading it again (another replica may change it). */
+const ZONE_MAX_AGE_MS = 60_000;
 /**
- * The practice's time zone, read once from `core.instance_settings` (a failed read is retried on the next
- * call instead of being cached), and times formatted in it for people and models.
+ * After a change on this replica, how long every read goes to the database: the change commits after the
+ * handler returns, so a read that raced it in that moment would otherwise keep the old zone for a minute.
+ */
+const ZONE_SETTLE_MS = 5_000;
+
+/**
+ * The practice's time zone, from `core.instance_settings` (the practice profile shows and changes that
+ * row), and times formatted in it for people and models. The zone is cached: read again after a minute
+ * (so a change made on another replica arrives), at once after `invalidate()` (a change made here), and a
+ * failed read is retried on the next call instead of being cached. Cache ages use the machine's clock: they
+ * measure elapsed time, not the practice's calendar.
  */
 export class PracticeZone {
   readonly #db: Kysely<SettingsTables>;
   #zone: Promise<string> | undefined;
+  #loadedAt = 0;
+  /** Loads started before this moment (machine clock, ms) are stale. */
+  #staleBefore = 0;
 
   // biome-ignore lint/suspicious/noExplicitAny: narrowed to the one settings table below
   constructor(db: Kysely<any>) {
@@ -159,11 +173,27 @@ export class PracticeZone {
   }
 
   zone(): Promise<string> {
-    this.#zone ??= this.#load().catch((error: unknown) => {
+    const now = performance.now();
+    if (this.#zone && (this.#loadedAt < this.#staleBefore || now - this.#loadedAt >= ZONE_MAX_AGE_MS))
       this.#zone = undefined;
-      throw error;
-    });
+    if (!this.#zone) {
+      this.#loadedAt = now;
+      const loading = this.#load().catch((error: unknown) => {
+        if (this.#zone === loading) this.#zone = undefined;
+        throw error;
+      });
+      this.#zone = loading;
+    }
     return this.#zone;
+  }
+
+  /**
+   * The zone row was changed (by this replica): read it again on the next call, and keep reading it for a
+   * few seconds, until the change has surely committed.
+   */
+  invalidate(): void {
+    this.#zone = undefined;
+    this.#staleBefore = performance.now() + ZONE_SETTLE_MS;
   }
 
   /** An instant as ISO 8601 in the practice zone with its offset ("2026-11-30T09:30:00+02:00"). */
@@ -178,12 +208,19 @@ export class PracticeZone {
       .where('key', '=', 'time_zone')
       .executeTakeFirst();
     const zone = typeof row?.value === 'string' ? row.value : DEFAULT_TIME_ZONE;
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: zone });
-    } catch {
+    if (!isTimeZone(zone))
       throw new ToolError('INTERNAL', `core.instance_settings time_zone "${zone}" is not an IANA time zone.`);
-    }
     return zone;
+  }
+}
+
+/** Whether Intl knows `zone` as a time zone ("Africa/Johannesburg", "UTC"). */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
   }
 }
 

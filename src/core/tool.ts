@@ -9,6 +9,13 @@ export interface ToolAnnotations {
   openWorldHint?: boolean;
 }
 
+/** A permission a call needs because of what its input asks for, with that request in words. */
+export interface InputPermission {
+  permission: string;
+  /** Completes "The receptionist role may not ...": "set an appointment to IN_PROGRESS". */
+  action: string;
+}
+
 export interface ToolExample<I> {
   description: string;
   parameters: I;
@@ -28,6 +35,12 @@ export interface ToolDefinition<I extends z.ZodObject = z.ZodObject, O extends z
   output: O;
   /** `module:action`, checked against the caller's role. */
   permission: string;
+  /**
+   * Further permissions a call needs, decided by its validated input (the status a status change sets).
+   * The pipeline checks them like `permission`, after validation and before the handler runs, so who may
+   * do what stays in the policy file.
+   */
+  inputPermissions?: (input: z.output<I>) => readonly InputPermission[];
   annotations: ToolAnnotations;
   /** True when inputs or outputs can hold patient data; drives audit and fail-closed behaviour. */
   phi: boolean;
@@ -51,6 +64,8 @@ export type AnyTool = ToolDefinition<z.ZodObject, z.ZodType> & {
   handler: (input: any, ctx: CallContext) => Promise<unknown>;
   // biome-ignore lint/suspicious/noExplicitAny: as above, called with validated input
   describeAction?: (input: any, ctx: CallContext) => Promise<string>;
+  // biome-ignore lint/suspicious/noExplicitAny: as above, called with validated input
+  inputPermissions?: (input: any) => readonly InputPermission[];
 };
 
 /** Identity helper that keeps the handler's types tied to its schemas. */

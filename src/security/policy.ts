@@ -5,7 +5,7 @@ import { type Principal, ROLES, type Role } from '../core/context.js';
 import { ToolError } from '../core/errors.js';
 import type { Authorizer } from '../core/pipeline.js';
 import { REDACTION_KINDS, type RedactionKind } from '../core/redaction-kinds.js';
-import type { AnyTool } from '../core/tool.js';
+import type { AnyTool, InputPermission } from '../core/tool.js';
 
 const PERMISSION = /^(\*|[a-z_]+:(\*|[a-z_]+))$/;
 const permission = z.string().regex(PERMISSION, 'must be module:action, module:* or *');
@@ -95,6 +95,30 @@ export class Policy implements Authorizer {
         { tool: tool.name, permission: tool.permission, role: principal.role },
       );
     }
+  }
+
+  /**
+   * A permission the call's input asks for (a status step): FORBIDDEN naming the roles that hold it, so
+   * the caller knows whom to ask.
+   */
+  authorizeInput(principal: Principal, tool: AnyTool, need: InputPermission): void {
+    if (this.allows(principal.role, need.permission)) return;
+    const holders = this.rolesAllowed(need.permission);
+    const who =
+      holders.length > 0
+        ? `only the ${holders.join(holders.length > 2 ? ', ' : ' or ').replace(/, (?=[^,]*$)/, ' or ')} role${holders.length > 1 ? 's' : ''} may`
+        : 'no role may';
+    throw new ToolError(
+      'FORBIDDEN',
+      `The ${principal.role} role may not ${need.action} (needs ${need.permission}): ${who}. Ask ${holders.length > 0 ? 'one of them' : 'an administrator'} to do it.`,
+      { tool: tool.name, permission: need.permission, role: principal.role, allowed_roles: holders },
+    );
+  }
+
+  /** The roles a permission is granted to, the administrator last. */
+  rolesAllowed(permission: string): Role[] {
+    const holders = ROLES.filter((role) => this.allows(role, permission));
+    return [...holders.filter((r) => r !== 'admin'), ...holders.filter((r) => r === 'admin')];
   }
 
   /** Whether a role may see a kind of sensitive field. */

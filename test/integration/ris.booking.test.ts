@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addDays } from '../../src/core/practice-time.js';
+import { addDays, spokenDate } from '../../src/core/practice-time.js';
 import { lockRoomsForBooking } from '../../src/modules/ris/ris.appointments.store.js';
 import type { RisDb, RisTrx } from '../../src/modules/ris/ris.tables.js';
 import { risDb } from '../../src/modules/ris/ris.tables.js';
@@ -117,17 +117,43 @@ describe('slot search', () => {
     );
   });
 
-  it('never books outside opening hours: a too-late request rolls to the next open day', async () => {
+  it('never books outside opening hours: a request outside them is refused, offering the next open slot', async () => {
     const set = await createRoomSet(t, { rooms: 1, opens: '08:00', closes: '12:00', durationMinutes: 30 });
     const [a, b] = await orders(set.procedureCode, 2);
     const monday = nextMonday();
+    const room = set.rooms[0];
     // 11:45 + 30 min would end after closing; the next opening is Tuesday 08:00.
     const late = await schedule({ accession_number: a, start_time: `${monday}T11:45` });
-    expect(late.result.appointment.scheduled_start).toBe(`${addDays(monday, 1)}T08:00:00+02:00`);
-    // Friday afternoon (closed) rolls over the weekend to Monday.
-    const friday = addDays(monday, 4);
-    const weekend = await schedule({ accession_number: b, start_time: `${friday}T13:00` });
-    expect(weekend.result.appointment.scheduled_start).toBe(`${addDays(monday, 7)}T08:00:00+02:00`);
+    expect(late.status).toBe(409);
+    expect(late.error).toMatchObject({
+      error_code: 'CONFLICT',
+      message:
+        `${spokenDate(monday)} 11:45-12:15 is outside opening hours (Mondays: ${room} 08:00-12:00). ` +
+        `The next open slot is ${spokenDate(addDays(monday, 1))} 08:00 in ${room}; book that time, or ask for another.`,
+      details: {
+        reason: 'outside_hours',
+        requested_start: `${monday}T11:45:00+02:00`,
+        next_free_start: `${addDays(monday, 1)}T08:00:00+02:00`,
+        room,
+      },
+    });
+    // A Saturday (no hours at all) is a closed day; the next open slot is Monday's first.
+    const saturday = addDays(monday, 5);
+    const weekend = await schedule({ accession_number: b, start_time: `${saturday}T09:00` });
+    expect(weekend.error.message).toBe(
+      `${spokenDate(saturday)} is a Saturday: the ${set.modality} rooms are closed. ` +
+        `The next open slot is ${spokenDate(addDays(monday, 7))} 08:00 in ${room}; book that time, or ask for another.`,
+    );
+    expect(weekend.error.details).toMatchObject({ reason: 'closed_weekday' });
+    // Nothing was booked: the offered time is free for the asking.
+    const offered = await schedule({
+      accession_number: b,
+      start_time: weekend.error.details.next_free_start,
+    });
+    expect(offered.result).toMatchObject({
+      moved: false,
+      appointment: { scheduled_start: `${addDays(monday, 7)}T08:00:00+02:00` },
+    });
   });
 
   it('uses the room that frees up first when no room is named', async () => {
@@ -357,7 +383,7 @@ describe('reschedule and cancel', () => {
     // Status notes are free text ("contrast reaction, urticaria"): clinical text, withheld from the desk.
     expect(await notes('receptionist')).toEqual([null, WITHHELD, WITHHELD]);
 
-    await call(t, 'ris_update_study_status', { appointment_id: id, status: 'REGISTERED' }, 'radiographer');
+    await call(t, 'ris_update_study_status', { appointment_id: id, status: 'REGISTERED' }, 'receptionist');
     const late = await call(
       t,
       'ris_reschedule_appointment',

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testConfig } from '../../src/config.js';
 import { type Database, openDatabase } from '../../src/db/database.js';
@@ -85,6 +86,19 @@ describe('RIS demo data', { timeout: 120_000 }, () => {
 
     const again = await seedRisDemo(db, options);
     expect(again).toEqual({ physicians: 6, patients: 0, orders: 0, appointments: 0 });
+
+    // The embedded server seeds on every start: a start two days later plans a new week around the old one.
+    const later = await seedRisDemo(db, {
+      ...options,
+      startDate: undefined,
+      now: new Date('2030-03-08T09:00:00+02:00'),
+    });
+    expect(later.orders).toBe(later.appointments);
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM ris.appointments a JOIN ris.appointments b
+        ON a.appointment_id < b.appointment_id AND a.room_id = b.room_id
+       AND tstzrange(a.start_at, a.end_at) && tstzrange(b.start_at, b.end_at)`.execute(db);
+    expect(rows[0]?.n).toBe(0);
   });
 
   it('upc-mcp seed-demo loads RIS data into the configured database', async () => {

@@ -187,9 +187,11 @@ describe('roles (policy/default-policy.json)', () => {
     ['billing_clerk', 'ris_register_patient', 403],
     ['receptionist', 'ris_schedule_appointment', 200],
     ['radiographer', 'ris_schedule_appointment', 403],
-    ['radiographer', 'ris_update_study_status', 200],
-    ['receptionist', 'ris_update_study_status', 403],
+    // Arrival (REGISTERED) is front-desk work; the status rights are tested in ris.status-rights.test.ts.
+    ['receptionist', 'ris_update_study_status', 200],
+    ['radiographer', 'ris_update_study_status', 403],
     ['radiologist', 'ris_update_study_status', 403],
+    ['billing_clerk', 'ris_update_study_status', 403],
     ['auditor', 'ris_get_worklist', 403],
     ['transcriptionist', 'ris_search_patients', 403],
     ['billing_clerk', 'ris_search_patients', 200],

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../../src/core/context.js';
 import { TRANSITIONS } from '../../src/modules/ris/ris.rules.js';
 import { STUDY_STATUSES, type StudyStatus } from '../../src/modules/ris/ris.tables.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
@@ -33,6 +34,18 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** Who sets each status under the default policy (ris:status_<status>). */
+const SETTER: Record<StudyStatus, Role> = {
+  BOOKED: 'receptionist',
+  REGISTERED: 'receptionist',
+  NO_SHOW: 'receptionist',
+  CANCELLED: 'receptionist',
+  IN_PROGRESS: 'radiographer',
+  COMPLETED: 'radiographer',
+  REPORTED: 'radiologist',
+  DELIVERED: 'radiologist',
+};
+
 /** The legal path from BOOKED to each status. */
 const PATH: Record<StudyStatus, StudyStatus[]> = {
   BOOKED: [],
@@ -59,7 +72,7 @@ async function appointmentIn(status: StudyStatus): Promise<{ id: number; accessi
             { appointment_id: id, reason: 'test' },
             'receptionist',
           )
-        : await call(t, 'ris_update_study_status', { appointment_id: id, status: step }, 'radiographer');
+        : await call(t, 'ris_update_study_status', { appointment_id: id, status: step }, SETTER[step]);
     if (!res.ok) throw new Error(`walking to ${status}: ${JSON.stringify(res.error)}`);
   }
   return { id, accession };
@@ -79,7 +92,7 @@ describe('study status state machine: every pair of states', () => {
             { appointment_id: id, reason: 'table test' },
             'receptionist',
           )
-        : await call(t, 'ris_update_study_status', { appointment_id: id, status: to }, 'radiographer');
+        : await call(t, 'ris_update_study_status', { appointment_id: id, status: to }, SETTER[to]);
     if (legal) {
       expect(res.status, JSON.stringify(res.error)).toBe(200);
       expect(res.result).toMatchObject({ previous_status: from, appointment: { status: to } });
@@ -112,16 +125,19 @@ describe('status history', () => {
       },
     );
     const id = booked.result.appointment.appointment_id;
-    for (const status of ['REGISTERED', 'IN_PROGRESS', 'COMPLETED']) {
-      await call(
+    const by = {
+      REGISTERED: { role: 'receptionist', subject: 'thandi.front-desk' },
+      IN_PROGRESS: { role: 'radiographer', subject: 'sipho.radiographer' },
+      COMPLETED: { role: 'radiographer', subject: 'sipho.radiographer' },
+    } as const;
+    for (const status of ['REGISTERED', 'IN_PROGRESS', 'COMPLETED'] as const) {
+      const res = await call(
         t,
         'ris_update_study_status',
         { appointment_id: id, status, note: `to ${status}` },
-        {
-          role: 'radiographer',
-          subject: 'sipho.radiographer',
-        },
+        by[status],
       );
+      expect(res.status, JSON.stringify(res.error)).toBe(200);
     }
     const order = await call(t, 'ris_get_order', { accession_number: accession }, 'radiologist');
     const history = order.result.status_history as {
@@ -135,7 +151,7 @@ describe('status history', () => {
     expect(history.map((h) => [h.from_status, h.to_status, h.changed_by, h.changed_by_role, h.note])).toEqual(
       [
         [null, 'BOOKED', 'thandi.front-desk', 'receptionist', null],
-        ['BOOKED', 'REGISTERED', 'sipho.radiographer', 'radiographer', 'to REGISTERED'],
+        ['BOOKED', 'REGISTERED', 'thandi.front-desk', 'receptionist', 'to REGISTERED'],
         ['REGISTERED', 'IN_PROGRESS', 'sipho.radiographer', 'radiographer', 'to IN_PROGRESS'],
         ['IN_PROGRESS', 'COMPLETED', 'sipho.radiographer', 'radiographer', 'to COMPLETED'],
       ],
@@ -149,8 +165,8 @@ describe('status history', () => {
   it('two concurrent changes from one state: exactly one wins', async () => {
     const { id } = await appointmentIn('BOOKED');
     const [a, b] = await Promise.all([
-      call(t, 'ris_update_study_status', { appointment_id: id, status: 'REGISTERED' }, 'radiographer'),
-      call(t, 'ris_update_study_status', { appointment_id: id, status: 'NO_SHOW' }, 'radiographer'),
+      call(t, 'ris_update_study_status', { appointment_id: id, status: 'REGISTERED' }, 'receptionist'),
+      call(t, 'ris_update_study_status', { appointment_id: id, status: 'NO_SHOW' }, 'receptionist'),
     ]);
     expect([a.status, b.status].sort()).toEqual([200, 409]);
   });
@@ -158,15 +174,15 @@ describe('status history', () => {
   it('a retried status change with the same idempotency key returns the first answer, not a CONFLICT', async () => {
     const { id } = await appointmentIn('BOOKED');
     const params = { appointment_id: id, status: 'REGISTERED' };
-    const first = await call(t, 'ris_update_study_status', params, 'radiographer', {
+    const first = await call(t, 'ris_update_study_status', params, 'receptionist', {
       idempotency_key: `reg-${id}`,
     });
-    const retry = await call(t, 'ris_update_study_status', params, 'radiographer', {
+    const retry = await call(t, 'ris_update_study_status', params, 'receptionist', {
       idempotency_key: `reg-${id}`,
     });
     expect(first.status).toBe(200);
     expect(retry.result).toEqual(first.result);
-    const fresh = await call(t, 'ris_update_study_status', params, 'radiographer');
+    const fresh = await call(t, 'ris_update_study_status', params, 'receptionist');
     expect(fresh.error.error_code).toBe('CONFLICT');
   });
 

@@ -4,9 +4,20 @@
  * so concurrent callers end up in distinct slots without retries. The database still has the last word
  * (the exclusion constraint on room and time); a writer that skipped the locks makes a booking lose a
  * race, and it then looks again.
+ *
+ * Closed days (public holidays, closures: ris.calendar.ts) are skipped by the search; a requested time on a
+ * closed day or outside hours is refused with the reason and the next open slot, never moved silently.
  */
 import { invalidField, ToolError } from '../../core/errors.js';
-import { addDays, localParts, localToInstant, minutesToClock, toZonedIso } from '../../core/practice-time.js';
+import {
+  addDays,
+  localParts,
+  localToInstant,
+  minutesToClock,
+  spokenDate,
+  spokenTime,
+  toZonedIso,
+} from '../../core/practice-time.js';
 import { constraintOf, sqlState } from '../../db/sql-helpers.js';
 import {
   type Actor,
@@ -15,9 +26,11 @@ import {
   lockRoomsForBooking,
   moveAppointment,
 } from './ris.appointments.store.js';
+import { type ClosedDay, closedDay, opensOn, type PracticeCalendar, WEEKDAY_NAMES } from './ris.calendar.js';
+import { calendarBetween } from './ris.closures.store.js';
 import type { Order } from './ris.orders.store.js';
 import { getPriorityRule, roomExists, roomsFor } from './ris.reference.store.js';
-import { findFreeSlot, type Slot } from './ris.rules.js';
+import { findFreeSlot, type RoomSchedule, type Slot, withinHours } from './ris.rules.js';
 import type { RisDb, RisTrx } from './ris.tables.js';
 
 /**
@@ -54,7 +67,29 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
   const rooms = await roomsFor(db, order.modality, req.room);
   if (rooms.length === 0) throw await noRoomError(db, order.modality, req.room);
   const { from, until, preferred } = await searchWindow(db, req);
-  const ignore = req.moving?.appointmentId;
+  const calendar = await calendarBetween(
+    db,
+    localParts(from, timeZone).date,
+    localParts(until, timeZone).date,
+  );
+  const search: SlotSearch = {
+    rooms,
+    from,
+    until,
+    preferred,
+    durationMinutes: order.durationMinutes,
+    timeZone,
+    ignore: req.moving?.appointmentId,
+    calendar,
+  };
+  // A closed day or a time outside hours is refused, with the next open slot: never silently moved.
+  if (req.requestedStart) {
+    const closed = closedAt(req.requestedStart, search, {
+      modality: order.modality,
+      room: req.room && rooms[0]!.room,
+    });
+    if (closed) throw await closedError(db, closed, req.requestedStart, search, order);
+  }
 
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     try {
@@ -63,16 +98,8 @@ export async function book(db: RisDb, req: BookingRequest): Promise<Booked> {
           trx,
           rooms.map((r) => r.roomId),
         );
-        const slot = await earliestFree(trx, {
-          rooms,
-          from,
-          until,
-          preferred,
-          durationMinutes: order.durationMinutes,
-          timeZone,
-          ignore,
-        });
-        if (!slot) throw noSlotError(order, from, until, timeZone, req.room);
+        const slot = await earliestFree(trx, search);
+        if (!slot) throw noSlotError(order, search, req.room);
         const requestedTaken =
           req.requestedStart !== undefined && slot.start.getTime() !== req.requestedStart.getTime();
         if (requestedTaken && req.ifTaken === 'fail') {
@@ -156,18 +183,20 @@ async function searchWindow(db: RisDb, req: BookingRequest): Promise<Window> {
   return { from: soonest, until, preferred: soonest };
 }
 
-async function earliestFree(
-  db: RisDb | RisTrx,
-  q: {
-    rooms: Awaited<ReturnType<typeof roomsFor>>;
-    from: Date;
-    until: Date;
-    preferred: Date | undefined;
-    durationMinutes: number;
-    timeZone: string;
-    ignore: number | undefined;
-  },
-): Promise<Slot | undefined> {
+interface SlotSearch {
+  rooms: readonly RoomSchedule[];
+  from: Date;
+  until: Date;
+  preferred: Date | undefined;
+  durationMinutes: number;
+  timeZone: string;
+  /** The appointment being moved: its own time is not busy. */
+  ignore: number | undefined;
+  /** Closures, holidays and holiday openings of the window's days. */
+  calendar: PracticeCalendar;
+}
+
+async function earliestFree(db: RisDb | RisTrx, q: SlotSearch): Promise<Slot | undefined> {
   const roomIds = q.rooms.map((r) => r.roomId);
   for (let windowStart = q.from; windowStart < q.until; ) {
     const windowEnd = new Date(Math.min(windowStart.getTime() + WINDOW_DAYS * 86_400_000, q.until.getTime()));
@@ -180,6 +209,7 @@ async function earliestFree(
       from: windowStart,
       until: windowEnd,
       timeZone: q.timeZone,
+      closed: q.calendar.isClosed,
       ...(q.preferred && q.preferred >= windowStart ? { preferredStart: q.preferred } : {}),
     });
     if (slot) return slot;
@@ -207,15 +237,79 @@ function invalidStart(message: string): ToolError {
   return invalidField('start_time', message);
 }
 
-function noSlotError(order: Order, from: Date, until: Date, timeZone: string, room?: string): ToolError {
+function noSlotError(order: Order, q: SlotSearch, room?: string): ToolError {
+  const { from, until, timeZone } = q;
   const where = room ? `room ${room}` : `any ${order.modality} room`;
+  const first = localParts(from, timeZone).date;
   const last = localParts(new Date(until.getTime() - 1), timeZone).date;
+  // A one-day window (stat: today) on a closed day: say why first.
+  const closed =
+    first === last
+      ? closedDay(first, spokenDate(first), q.rooms, q.calendar, { modality: order.modality, room })
+      : undefined;
   return new ToolError(
     'CONFLICT',
-    `No free ${order.durationMinutes}-minute slot in ${where} between ${describe({ start: from }, timeZone)} and the end of ${last} ` +
+    `${closed ? `${closed.sentence} ` : ''}No free ${order.durationMinutes}-minute slot in ${where} between ${describe({ start: from }, timeZone)} and the end of ${last} ` +
       `(${order.priority} booking window). Try another room, or raise the priority with the radiologist.`,
-    { accession_number: order.accessionNumber, priority: order.priority },
+    { accession_number: order.accessionNumber, priority: order.priority, ...closed?.details },
   );
+}
+
+interface ClosedAt {
+  sentence: string;
+  details: ClosedDay['details'] | { reason: 'outside_hours' };
+}
+
+/**
+ * Why no room of the search works at the requested time (a closed day, or outside its hours), or undefined
+ * when one does (free or not: a taken slot is handled by if_taken).
+ */
+function closedAt(
+  start: Date,
+  q: SlotSearch,
+  which: { modality: string; room: string | undefined },
+): ClosedAt | undefined {
+  const end = new Date(start.getTime() + q.durationMinutes * 60_000);
+  const { date, isoWeekday } = localParts(start, q.timeZone);
+  const open = q.rooms.filter((room) => opensOn(room, date, q.calendar));
+  if (open.some((room) => withinHours(room, start, end, q.timeZone))) return undefined;
+  const day = closedDay(date, spokenDate(date), q.rooms, q.calendar, which);
+  if (day) return day;
+  const hours = open
+    .map(
+      (room) =>
+        `${room.room} ${(room.hours.get(isoWeekday) ?? [])
+          .map((w) => `${minutesToClock(w.opens)}-${minutesToClock(w.closes)}`)
+          .join(', ')}`,
+    )
+    .join('; ');
+  const until = localParts(end, q.timeZone);
+  return {
+    sentence:
+      `${spokenTime(start, q.timeZone)}-${minutesToClock(until.date === date ? until.minutes : 1440)} is outside ` +
+      `opening hours (${WEEKDAY_NAMES[isoWeekday - 1]}s: ${hours}).`,
+    details: { reason: 'outside_hours' },
+  };
+}
+
+/** CONFLICT saying why the requested time is closed, offering the next open slot (words and details). */
+async function closedError(
+  db: RisDb,
+  closed: ClosedAt,
+  requested: Date,
+  q: SlotSearch,
+  order: Order,
+): Promise<ToolError> {
+  const next = await earliestFree(db, { ...q, from: requested, preferred: undefined });
+  const last = localParts(new Date(q.until.getTime() - 1), q.timeZone).date;
+  const offer = next
+    ? `The next open slot is ${spokenTime(next.start, q.timeZone)} in ${next.room}; book that time, or ask for another.`
+    : `No open slot is free before the end of ${spokenDate(last)} (${order.priority} booking window).`;
+  return new ToolError('CONFLICT', `${closed.sentence} ${offer}`, {
+    ...closed.details,
+    requested_start: toZonedIso(requested, q.timeZone),
+    ...(next ? { next_free_start: toZonedIso(next.start, q.timeZone), room: next.room } : {}),
+  });
 }
 
 async function noRoomError(db: RisDb, modality: string, room?: string): Promise<ToolError> {

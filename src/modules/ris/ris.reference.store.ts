@@ -18,6 +18,8 @@ export interface Physician {
   phone: string | null;
   email: string | null;
   userSubject: string | null;
+  /** False: deactivated (migration 0018); kept on old orders, refused for new ones. */
+  active: boolean;
 }
 
 export interface Procedure {
@@ -193,6 +195,7 @@ export async function getPhysician(
         phone: row.phone,
         email: row.email,
         userSubject: row.user_subject,
+        active: row.active,
       }
     : undefined;
 }

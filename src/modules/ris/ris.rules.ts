@@ -37,6 +37,14 @@ export function holdsRoom(status: StudyStatus): boolean {
   return status !== 'CANCELLED' && status !== 'NO_SHOW';
 }
 
+/**
+ * Steps that mean the examination is happening: refused before the appointment's day (practice time), so a
+ * study cannot be started or finished days ahead by mistake. Arrival (REGISTERED) may be early.
+ */
+export function notBeforeAppointmentDay(to: StudyStatus): boolean {
+  return to === 'IN_PROGRESS' || to === 'COMPLETED';
+}
+
 /** Only appointments that have not started may move. */
 export function canReschedule(status: StudyStatus): boolean {
   return status === 'BOOKED';
@@ -71,6 +79,8 @@ export interface SlotQuery {
   timeZone: string;
   /** A start that counts even when off the grid (the caller's requested time). */
   preferredStart?: Date;
+  /** Days a room does not work although its weekday hours say so (public holidays, closures). */
+  closed?: (roomId: number, date: string) => boolean;
 }
 
 export interface Slot extends Interval {
@@ -80,7 +90,8 @@ export interface Slot extends Interval {
 
 /**
  * The earliest free slot: the preferred start if it fits, otherwise grid starts from opening time, in
- * whichever room frees up first (ties go to the room listed first). Returns undefined when nothing fits.
+ * whichever room frees up first (ties go to the room listed first), skipping the days a room is closed.
+ * Returns undefined when nothing fits.
  */
 export function findFreeSlot(query: SlotQuery): Slot | undefined {
   let best: Slot | undefined;
@@ -97,6 +108,7 @@ function firstFreeInRoom(room: RoomSchedule, q: SlotQuery): Slot | undefined {
   const fits = (start: Date): Slot | undefined => {
     const end = new Date(start.getTime() + durationMs);
     if (!withinHours(room, start, end, q.timeZone)) return undefined;
+    if (q.closed?.(room.roomId, localParts(start, q.timeZone).date)) return undefined;
     if (busy.some((b) => b.start < end && start < b.end)) return undefined;
     return { roomId: room.roomId, room: room.room, start, end };
   };
@@ -107,6 +119,7 @@ function firstFreeInRoom(room: RoomSchedule, q: SlotQuery): Slot | undefined {
   const firstDay = localParts(q.from, q.timeZone).date;
   const lastDay = localParts(q.until, q.timeZone).date;
   for (let day = firstDay; day <= lastDay; day = addDays(day, 1)) {
+    if (q.closed?.(room.roomId, day)) continue;
     for (const window of room.hours.get(isoWeekdayOf(day)) ?? []) {
       for (let m = window.opens; m + q.durationMinutes <= window.closes; m += room.gridMinutes) {
         const start = localToInstant(day, m, q.timeZone);

@@ -8,6 +8,7 @@ import {
   localToInstant,
   minutesToClock,
   parseCallerTime,
+  spokenDate,
   spokenTime,
   toZonedIso,
 } from '../../core/practice-time.js';
@@ -16,11 +17,12 @@ import { defineTool } from '../../core/tool.js';
 import { actorOf, appointmentInScope, orderInScope, type RisDeps } from './ris.access.js';
 import { type Appointment, getAppointment, transitionAppointment } from './ris.appointments.store.js';
 import { book } from './ris.booking.js';
+import { closedDay, opensOn, WEEKDAY_NAMES } from './ris.calendar.js';
+import { calendarBetween, workingRooms } from './ris.closures.store.js';
 import { getOrder } from './ris.orders.store.js';
 import { appointmentOut, worklistItemOut } from './ris.output.js';
 import { getPatient } from './ris.patients.store.js';
-import { openWeekdays } from './ris.reference.store.js';
-import { canReschedule, canTransition, TRANSITIONS } from './ris.rules.js';
+import { canReschedule, canTransition, notBeforeAppointmentDay, TRANSITIONS } from './ris.rules.js';
 import {
   cancelInput,
   rescheduleInput,
@@ -163,18 +165,44 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
     description:
       'Moves an appointment through the study workflow: BOOKED → REGISTERED (patient arrived) → ' +
       'IN_PROGRESS → COMPLETED → REPORTED → DELIVERED, or BOOKED → NO_SHOW. An illegal step answers ' +
-      'CONFLICT naming the allowed ones. Every change is recorded with who and when. Cancel with ' +
+      'CONFLICT naming the allowed ones. Each status is set by the roles the policy grants it to ' +
+      '(the front desk REGISTERED and NO_SHOW, radiographers IN_PROGRESS and COMPLETED, radiologists ' +
+      "REPORTED); IN_PROGRESS and COMPLETED are refused before the appointment's day unless an " +
+      'administrator gives a reason. Every change is recorded with who and when. Cancel with ' +
       'ris_cancel_appointment.',
     input: updateStatusInput,
     output: statusOutput,
     permission: 'ris:update_status',
+    // Who may set which status is policy data: ris:status_<status>; the early override ris:status_override.
+    // A status no step leads to (BOOKED) needs no right: it is refused as an illegal step (CONFLICT).
+    inputPermissions: (input) => [
+      ...(REACHABLE.has(input.status)
+        ? [
+            {
+              permission: `ris:status_${input.status.toLowerCase()}`,
+              action: `set an appointment to ${input.status}`,
+            },
+          ]
+        : []),
+      ...(input.reason !== undefined
+        ? [{ permission: 'ris:status_override', action: 'override the appointment-day rule (reason)' }]
+        : []),
+    ],
     annotations: WRITE,
     phi: true,
     examples: [
       { description: 'Patient has arrived', parameters: { appointment_id: 42, status: 'REGISTERED' } },
+      {
+        description: "An administrator records a scan done before the appointment's day",
+        parameters: {
+          appointment_id: 42,
+          status: 'IN_PROGRESS',
+          reason: 'Patient came in a day early; slot free, radiologist agreed',
+        },
+      },
     ],
     async handler(input, ctx) {
-      return changeStatus(deps, ctx, input.appointment_id, input.status, input.note ?? null);
+      return changeStatus(deps, ctx, input.appointment_id, input.status, input.note ?? null, input.reason);
     },
   });
 
@@ -223,36 +251,39 @@ export function scheduleTools(deps: RisDeps): AnyTool[] {
   return [schedule, reschedule, cancel, updateStatus, getWorklist];
 }
 
-const WEEKDAY_NAMES = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday', 'Sunday'];
+/** The statuses some step leads to. */
+const REACHABLE: ReadonlySet<StudyStatus> = new Set(Object.values(TRANSITIONS).flat());
 
-/** Whether the day is open for the filtered rooms; if not, the next open day and a sentence saying so. */
+/** How far ahead a closed day's worklist looks for the next open day (a long closure, a room out of service). */
+const NEXT_OPEN_LOOKAHEAD_DAYS = 366;
+
+/**
+ * Whether the day is open for the filtered rooms (opening hours, closures, public holidays and holiday
+ * openings); if not, the next open day and a sentence saying why, naming the holiday or the closure.
+ */
 async function openingOf(
   deps: RisDeps,
   date: string,
   filter: { modality?: string | undefined; room?: string | undefined },
 ): Promise<{ open: boolean; next_open_date?: string; closed_notice?: string }> {
-  const weekdays = await openWeekdays(deps.db, {
-    ...(filter.modality ? { modality: filter.modality } : {}),
-    ...(filter.room ? { room: filter.room } : {}),
-  });
-  if (weekdays.has(isoWeekdayOf(date))) return { open: true };
-  const what = filter.room
-    ? `${filter.room} is`
-    : filter.modality
-      ? `the ${filter.modality} rooms are`
-      : 'the practice is';
-  const closed = `${date} is a ${WEEKDAY_NAMES[isoWeekdayOf(date) - 1]}: ${what} closed.`;
-  for (let ahead = 1; ahead <= 7; ahead++) {
-    const next = addDays(date, ahead);
-    if (weekdays.has(isoWeekdayOf(next))) {
+  const rooms = await workingRooms(deps.db, filter);
+  const lastDay = addDays(date, NEXT_OPEN_LOOKAHEAD_DAYS);
+  const calendar = await calendarBetween(deps.db, date, lastDay);
+  const closed = closedDay(date, date, rooms, calendar, filter);
+  if (!closed) return { open: true };
+  for (let next = addDays(date, 1); next <= lastDay; next = addDays(next, 1)) {
+    if (rooms.some((room) => opensOn(room, next, calendar))) {
       return {
         open: false,
         next_open_date: next,
-        closed_notice: `${closed} Next open day: ${WEEKDAY_NAMES[isoWeekdayOf(next) - 1]} ${next}.`,
+        closed_notice: `${closed.sentence} Next open day: ${WEEKDAY_NAMES[isoWeekdayOf(next) - 1]} ${next}.`,
       };
     }
   }
-  return { open: false, closed_notice: `${closed} No room has opening hours on any day of the week.` };
+  const never = rooms.some((room) => room.hours.size > 0)
+    ? `No room opens in the ${NEXT_OPEN_LOOKAHEAD_DAYS} days after it.`
+    : 'No room has opening hours on any day of the week.';
+  return { open: false, closed_notice: `${closed.sentence} ${never}` };
 }
 
 async function changeStatus(
@@ -261,19 +292,39 @@ async function changeStatus(
   appointmentId: number,
   to: StudyStatus,
   note: string | null,
+  /** An administrator's reason to override the appointment-day rule (the pipeline checked the right). */
+  overrideReason?: string,
 ) {
   const appointment = await appointmentInScope(deps, ctx, appointmentId);
   const from = appointment.status;
   if (!canTransition(from, to)) throw illegalTransition(appointment, to);
+  const tz = await deps.timeZone();
+  const today = localParts(deps.now(), tz).date;
+  const day = localParts(appointment.start, tz).date;
+  let recorded = note;
+  if (notBeforeAppointmentDay(to) && today < day) {
+    if (overrideReason === undefined) {
+      throw new ToolError(
+        'CONFLICT',
+        `Appointment ${appointmentId} is on ${spokenTime(appointment.start, tz)}; it cannot become ${to} before ` +
+          `that day (today is ${spokenDate(today)}). If the examination really is happening today, an ` +
+          'administrator can set it with a reason.',
+        { appointment_id: appointmentId, status: from, appointment_date: day, today },
+      );
+    }
+    const override = `${to} before the appointment's day (${spokenDate(day)}), overridden: ${overrideReason}`;
+    recorded = note ? `${note} [${override}]` : override;
+  } else if (overrideReason !== undefined) {
+    recorded = note ? `${note} [reason: ${overrideReason}]` : `reason: ${overrideReason}`;
+  }
   const changedAt = await deps.db
     .transaction()
-    .execute((trx) => transitionAppointment(trx, appointmentId, from, to, actorOf(ctx), note));
+    .execute((trx) => transitionAppointment(trx, appointmentId, from, to, actorOf(ctx), recorded));
   if (!changedAt) {
     // Someone else changed it between our read and our write; report what it is now.
     const now = await mustGet(deps, appointmentId);
     throw illegalTransition(now, to);
   }
-  const tz = await deps.timeZone();
   return {
     appointment: appointmentOut(await mustGet(deps, appointmentId), tz),
     previous_status: from,

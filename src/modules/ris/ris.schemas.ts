@@ -278,6 +278,16 @@ export const updateStatusInput = z.object({
     },
   ),
   note: z.string().trim().max(500).optional(),
+  reason: z
+    .string()
+    .trim()
+    .min(3, 'must say why the time rule is overridden')
+    .max(500)
+    .optional()
+    .describe(
+      'Administrators only (ris:status_override): lets IN_PROGRESS or COMPLETED happen before the ' +
+        "appointment's day; recorded in the status history",
+    ),
 });
 
 export const statusOutput = z.object({
@@ -300,11 +310,19 @@ export const worklistOutput = z.object({
   time_zone: z.string(),
   open: z
     .boolean()
-    .describe('Whether any room (of the filtered modality or room) has opening hours that day'),
+    .describe(
+      'Whether any room (of the filtered modality or room) works that day: it has opening hours, and no ' +
+        'closure or public holiday closes it (unless the room opens for that holiday)',
+    ),
   next_open_date: isoDate
     .optional()
-    .describe('On a closed day: the next day a room is open (within a week), to offer instead'),
-  closed_notice: z.string().optional().describe('On a closed day: a sentence for a person saying so'),
+    .describe('On a closed day: the next day a room is open (within a year), to offer instead'),
+  closed_notice: z
+    .string()
+    .optional()
+    .describe(
+      'On a closed day: a sentence for a person saying why (weekday, public holiday by name, closure)',
+    ),
   worklist: z.array(worklistItemSchema),
   count: z.number().int(),
 });

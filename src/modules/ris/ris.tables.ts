@@ -50,6 +50,9 @@ export type RisTables = {
     modality: string;
     duration_minutes: number;
     active: Generated<boolean>;
+    /** Migration 0018: what the patient does beforehand; the tariff items it is billed with. */
+    preparation: string | null;
+    tariff_codes: Generated<string[]>;
   };
   'ris.priority_rules': { priority: Priority; rank: number; horizon_days: number; same_day_only: boolean };
   'ris.referring_physicians': {
@@ -63,6 +66,11 @@ export type RisTables = {
     email: string | null;
     user_subject: string | null;
     created_at: Generated<Date>;
+    /** Migration 0018: deactivated physicians stay (orders name them) but take no new orders. */
+    active: Generated<boolean>;
+    updated_at: Generated<Date>;
+    /** Generated: ris.fold(title given_names family_name), for accent- and case-insensitive search. */
+    search_name: ColumnType<string, never, never>;
   };
   'ris.patients': {
     patient_id: Generated<string>;
@@ -110,6 +118,24 @@ export type RisTables = {
     changed_by_role: string;
     changed_at: Generated<Date>;
     note: string | null;
+  };
+  /** Migration 0016: days the practice (room_id null) or a room is closed. */
+  'ris.closures': {
+    closure_id: Generated<number>;
+    room_id: number | null;
+    first_day: DateColumn;
+    last_day: DateColumn;
+    reason: string;
+    created_by: string;
+    created_at: Generated<Date>;
+  };
+  /** Migration 0016: a room open on a public holiday (its usual hours for that weekday). */
+  'ris.holiday_openings': {
+    room_id: number;
+    day: DateColumn;
+    reason: string | null;
+    created_by: string;
+    created_at: Generated<Date>;
   };
 };
 

@@ -9,11 +9,14 @@ import { defineTool } from '../../core/tool.js';
 import { sqlState } from '../../db/sql-helpers.js';
 import { actorOf, orderInScope, patientInScope, type RisDeps } from './ris.access.js';
 import { appointmentsForPatient, latestAppointmentFor, statusHistory } from './ris.appointments.store.js';
+import { closureTools } from './ris.closures.tools.js';
 import { checkDiagnosisCodes } from './ris.diagnosis.js';
 import { insertOrder, ordersForPatient } from './ris.orders.store.js';
 import { appointmentOut, orderOut, patientOut, physicianOut, statusChangeOut } from './ris.output.js';
 import { findPatientIdBySaId, insertPatient, searchPatients } from './ris.patients.store.js';
+import { physicianNotFound, procedureNotFound } from './ris.reference.checks.js';
 import { getPhysician, getProcedure } from './ris.reference.store.js';
+import { referenceTools } from './ris.reference.tools.js';
 import { scheduleTools } from './ris.schedule.tools.js';
 import {
   accessionNumber,
@@ -30,7 +33,7 @@ import {
 } from './ris.schemas.js';
 
 export function risTools(deps: RisDeps): AnyTool[] {
-  return [...recordTools(deps), ...scheduleTools(deps)];
+  return [...recordTools(deps), ...scheduleTools(deps), ...closureTools(deps), ...referenceTools(deps)];
 }
 
 function recordTools(deps: RisDeps): AnyTool[] {
@@ -198,23 +201,14 @@ function recordTools(deps: RisDeps): AnyTool[] {
       const patient = await patientInScope(deps, ctx, input.patient_id);
       await checkDiagnosisCodes(deps, input.icd10_codes, patient);
       const procedure = await getProcedure(deps.db, input.procedure_code);
-      if (!procedure) {
-        throw new ToolError('NOT_FOUND', `Unknown procedure code ${input.procedure_code}.`, {
-          procedure_code: input.procedure_code,
-        });
-      }
+      if (!procedure) throw await procedureNotFound(deps.db, input.procedure_code);
       if (input.modality && input.modality !== procedure.modality) {
         const message = `is ${input.modality}, but procedure ${procedure.procedureCode} (${procedure.description}) is ${procedure.modality}`;
         throw invalidField('modality', message);
       }
       const physician = await getPhysician(deps.db, { practiceNumber: input.referring_practice_number });
-      if (!physician) {
-        throw new ToolError(
-          'NOT_FOUND',
-          `No referring physician with practice number ${input.referring_practice_number}. Check the number with ris_get_referring_physician.`,
-          { referring_practice_number: input.referring_practice_number },
-        );
-      }
+      if (!physician?.active)
+        throw await physicianNotFound(deps.db, input.referring_practice_number, physician);
       const accession = await insertOrder(deps.db, {
         patientId: input.patient_id,
         procedureCode: procedure.procedureCode,
