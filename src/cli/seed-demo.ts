@@ -1,9 +1,11 @@
 import type { Config } from '../config.js';
 import { type Clock, clockFor } from '../core/clock.js';
+import { minutesToClock } from '../core/practice-time.js';
 import type { Database } from '../db/database.js';
 import { openDatabase } from '../db/database.js';
 import { migrate } from '../db/migrate.js';
-import { pacsDemoPlan, seedPacsDemo } from '../modules/pacs/pacs.demo.js';
+import { dicomDate, dicomPatientName, dicomTime, physicianDicomName } from '../demo/practice-plan.js';
+import { pacsDemoStudies, seedPacsDemo } from '../modules/pacs/pacs.demo.js';
 import { type DemoStudy, seedRisDemo } from '../modules/ris/ris.demo.js';
 import { risDb } from '../modules/ris/ris.tables.js';
 import { type DemoCredential, seedDemoUsers } from '../security/demo-users.js';
@@ -23,22 +25,31 @@ export function demoDataOnStart(config: Config): boolean {
   return config.DEMO_DATA ?? (!config.DATABASE_URL && config.NODE_ENV === 'development');
 }
 
-/** The PACS demo's studies as RIS rows, so both systems hold the same patients and accession numbers. */
+/**
+ * The PACS demo's studies as the RIS demo takes them: the same plan (src/demo/practice-plan.ts), so both
+ * systems hold the same patients and accession numbers, each with one procedure, indication, codes and day.
+ */
 export function pacsStudiesForRis(options: Pick<SeedDemoOptions, 'seed' | 'pacsPatients'>): DemoStudy[] {
   if (options.pacsPatients === 0) return [];
-  const plan = pacsDemoPlan({ seed: options.seed, patients: options.pacsPatients });
-  return plan.patients.flatMap((patient) =>
-    patient.studies.map((study) => ({
-      patient_id: patient.patientId,
-      patient_name: patient.patientName,
-      birth_date: patient.birthDate,
-      sex: patient.sex,
-      accession_number: study.accessionNumber,
-      modality: study.modality,
-      study_date: study.studyDate,
-      study_description: study.studyDescription,
-      referring_physician_name: study.referringPhysicianName,
-    })),
+  return pacsDemoStudies({ seed: options.seed, patients: options.pacsPatients }).flatMap(
+    ({ patient, studies }) =>
+      studies.map((study) => ({
+        patient_id: patient.patientId,
+        patient_name: dicomPatientName(patient),
+        birth_date: dicomDate(patient.birthDate),
+        sex: patient.sex,
+        accession_number: study.accessionNumber,
+        modality: study.procedure.modality,
+        study_date: dicomDate(study.date),
+        study_time: dicomTime(study.startMinute),
+        study_description: study.procedure.description,
+        procedure_code: study.procedure.code,
+        referring_physician_name: physicianDicomName(study.physician),
+        clinical_indication: study.indication.text,
+        icd10_codes: study.indication.codes,
+        priority: study.priority,
+        ordered_at: `${study.orderedDate}T${minutesToClock(study.orderedMinute)}`,
+      })),
   );
 }
 

@@ -373,6 +373,114 @@ export function generatePractice(options: GeneratePracticeOptions): PracticePlan
   };
 }
 
+/** One study of {@link practiceFromSpecs}: what it shows, decided by the caller (e.g. the demo plan). */
+export interface StudySpec {
+  accessionNumber: string;
+  /** YYYYMMDD */
+  studyDate: string;
+  /** HHMMSS */
+  studyTime: string;
+  studyDescription: string;
+  modality: Modality;
+  bodyPartExamined: string;
+  /** DICOM PN form, e.g. `Naidoo^Kavitha^^Dr`. */
+  referringPhysicianName: string;
+  /** Series descriptions in acquisition order; series `s` takes entry `s` modulo their number. */
+  seriesDescriptions: readonly string[];
+}
+
+export interface PatientSpec extends SyntheticPatient {
+  studies: readonly StudySpec[];
+}
+
+export interface PracticeFromSpecsOptions {
+  seed: number;
+  patients: readonly PatientSpec[];
+  /** Default 1. */
+  seriesPerStudy?: number;
+  /** Default 3. */
+  instancesPerSeries?: number;
+  /** Default 64. */
+  rows?: number;
+  /** Default 64. */
+  columns?: number;
+  institutionName?: string;
+}
+
+/**
+ * A practice whose patients and studies are given (the demo plan decides procedure, date and physician);
+ * this adds the series, UIDs and image shape. UIDs derive from the seed, the accession number and the
+ * content options, so a study keeps its UIDs whatever else the practice holds, and never shares one with
+ * {@link generatePractice}.
+ */
+export function practiceFromSpecs(options: PracticeFromSpecsOptions): PracticePlan {
+  const { seed } = options;
+  requireCount('seed', seed, 0, 0xffffffff);
+  const seriesPerStudy = requireCount('seriesPerStudy', options.seriesPerStudy ?? 1, 1, 100);
+  const instancesPerSeries = requireCount('instancesPerSeries', options.instancesPerSeries ?? 3, 1, 10_000);
+  const rows = requireCount('rows', options.rows ?? DEFAULT_SIZE, 8, 4096);
+  const columns = requireCount('columns', options.columns ?? DEFAULT_SIZE, 8, 4096);
+  const institutionName = options.institutionName ?? DEFAULT_INSTITUTION;
+  const contentKey = JSON.stringify([
+    'specs',
+    seriesPerStudy,
+    instancesPerSeries,
+    rows,
+    columns,
+    institutionName,
+  ]);
+  let studyCount = 0;
+  const patients: PracticePatient[] = options.patients.map(({ studies, ...patient }) => ({
+    ...patient,
+    studies: studies.map((spec, s) => {
+      studyCount += 1;
+      const path = `${contentKey}/${spec.accessionNumber}`;
+      const series: SyntheticSeries[] = [];
+      for (let n = 0; n < seriesPerStudy; n++) {
+        series.push({
+          seriesInstanceUid: uidFor(seed, `series/${path}/${n}`),
+          seriesNumber: n + 1,
+          seriesDescription:
+            spec.seriesDescriptions[n % spec.seriesDescriptions.length] ?? spec.studyDescription,
+          instanceCount: instancesPerSeries,
+          frameOfReferenceUid: uidFor(seed, `frame-of-reference/${path}/${n}`),
+        });
+      }
+      return {
+        studyInstanceUid: uidFor(seed, `study/${path}`),
+        accessionNumber: spec.accessionNumber,
+        studyId: String(s + 1),
+        studyDate: spec.studyDate,
+        studyTime: spec.studyTime,
+        studyDescription: spec.studyDescription,
+        modality: spec.modality,
+        bodyPartExamined: spec.bodyPartExamined,
+        referringPhysicianName: spec.referringPhysicianName,
+        series,
+      };
+    }),
+  }));
+  const series = studyCount * seriesPerStudy;
+  return {
+    seed,
+    rows,
+    columns,
+    institutionName,
+    patients,
+    counts: {
+      patients: patients.length,
+      studies: studyCount,
+      series,
+      instances: series * instancesPerSeries,
+    },
+  };
+}
+
+/** Whether the generator can draw images of this modality. */
+export function isSyntheticModality(modality: string): modality is Modality {
+  return ALL_MODALITIES.includes(modality as Modality);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Pixels
 // ---------------------------------------------------------------------------------------------------------

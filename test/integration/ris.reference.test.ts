@@ -728,6 +728,28 @@ describe('day one, through tools only', () => {
       scheduled_start: `${day}T08:00:00+02:00`,
       scheduled_end: `${day}T08:20:00+02:00`,
     });
+
+    // A second order, asked for on a public holiday (a Wednesday, when the room is otherwise open).
+    const second = await call(
+      t,
+      'ris_create_order',
+      {
+        patient_id: patient,
+        procedure_code: procedure.procedure_code,
+        clinical_indication: 'Chronic sinusitis, follow-up',
+        icd10_codes: ['R51'],
+        referring_practice_number: number.practice_number,
+      },
+      'receptionist',
+    );
+    const holiday = await call(
+      t,
+      'ris_schedule_appointment',
+      { accession_number: second.result.order.accession_number, start_time: '2026-12-16T09:00' },
+      'receptionist',
+    );
+    expect(holiday.status).toBe(409);
+    expect(holiday.error.message).toMatch(/Day of Reconciliation, a public holiday/);
   });
 });
 

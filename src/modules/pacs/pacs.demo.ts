@@ -1,6 +1,25 @@
-/** `upc-mcp seed-demo --pacs N`: loads N synthetic patients' studies into the configured Orthanc. */
+/**
+ * `upc-mcp seed-demo --pacs N`: loads N synthetic patients' studies into the configured Orthanc. The studies
+ * come from the demo practice's plan (src/demo/practice-plan.ts), which the RIS demo mirrors: each accession
+ * number has the RIS procedure's modality, description and body part, the same patient and the same day.
+ */
 import type { Config } from '../../config.js';
-import { generatePractice, iterateInstances, type PracticePlan } from '../../dicom/synthetic.js';
+import {
+  type DemoPastStudy,
+  type DemoPatient,
+  dicomDate,
+  dicomPatientName,
+  dicomTime,
+  pastStudies,
+  physicianDicomName,
+} from '../../demo/practice-plan.js';
+import {
+  isSyntheticModality,
+  iterateInstances,
+  type PatientSpec,
+  type PracticePlan,
+  practiceFromSpecs,
+} from '../../dicom/synthetic.js';
 import type { StoredInstance } from './orthanc.api.js';
 import { orthancFromConfig } from './pacs.module.js';
 
@@ -15,7 +34,7 @@ export interface PacsDemoOptions {
   concurrency?: number;
 }
 
-/** The demo practice's shape; the RIS demo mirrors the same plan, so they must agree. */
+/** The demo practice's shape. */
 const PACS_DEMO_SHAPE = {
   studiesPerPatient: 2,
   seriesPerStudy: 2,
@@ -34,15 +53,50 @@ export interface PacsDemoResult {
   errors: string[];
 }
 
-/** The demo practice a seed gives: what `seedPacsDemo` uploads and what the RIS demo mirrors. */
+type PlanOptions = Pick<PacsDemoOptions, 'patients' | 'seed' | 'studiesPerPatient'>;
+
+/** The planned studies the PACS demo holds, per patient: what the RIS demo registers for the same seed. */
+export function pacsDemoStudies(options: PlanOptions): { patient: DemoPatient; studies: DemoPastStudy[] }[] {
+  if (!Number.isInteger(options.patients) || options.patients < 0 || options.patients > 1_000_000)
+    throw new RangeError(`patients must be an integer in [0, 1000000], got ${options.patients}`);
+  const studiesPerPatient = options.studiesPerPatient ?? PACS_DEMO_SHAPE.studiesPerPatient;
+  if (!Number.isInteger(studiesPerPatient) || studiesPerPatient < 0 || studiesPerPatient > 100)
+    throw new RangeError(`studiesPerPatient must be an integer in [0, 100], got ${studiesPerPatient}`);
+  return pastStudies(options.seed, { patients: options.patients, studiesPerPatient });
+}
+
+/** The demo practice a seed gives, as DICOM: what `seedPacsDemo` uploads. */
 export function pacsDemoPlan(options: Omit<PacsDemoOptions, 'print' | 'concurrency'>): PracticePlan {
-  return generatePractice({
+  const patients: PatientSpec[] = pacsDemoStudies(options).map(({ patient, studies }) => ({
+    patientId: patient.patientId,
+    patientName: dicomPatientName(patient),
+    birthDate: dicomDate(patient.birthDate),
+    sex: patient.sex,
+    studies: studies.map((study) => {
+      const { procedure } = study;
+      if (!isSyntheticModality(procedure.modality))
+        throw new Error(
+          `The demo plan gave ${study.accessionNumber} a ${procedure.modality} procedure: no images`,
+        );
+      return {
+        accessionNumber: study.accessionNumber,
+        studyDate: dicomDate(study.date),
+        studyTime: dicomTime(study.startMinute),
+        studyDescription: procedure.description,
+        modality: procedure.modality,
+        bodyPartExamined: procedure.bodyPart,
+        referringPhysicianName: physicianDicomName(study.physician),
+        seriesDescriptions: procedure.series,
+      };
+    }),
+  }));
+  return practiceFromSpecs({
     seed: options.seed,
-    patients: options.patients,
-    ...PACS_DEMO_SHAPE,
-    ...(options.studiesPerPatient ? { studiesPerPatient: options.studiesPerPatient } : {}),
-    ...(options.seriesPerStudy ? { seriesPerStudy: options.seriesPerStudy } : {}),
-    ...(options.instancesPerSeries ? { instancesPerSeries: options.instancesPerSeries } : {}),
+    patients,
+    seriesPerStudy: options.seriesPerStudy ?? PACS_DEMO_SHAPE.seriesPerStudy,
+    instancesPerSeries: options.instancesPerSeries ?? PACS_DEMO_SHAPE.instancesPerSeries,
+    rows: PACS_DEMO_SHAPE.rows,
+    columns: PACS_DEMO_SHAPE.columns,
   });
 }
 

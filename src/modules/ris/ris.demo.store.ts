@@ -119,3 +119,50 @@ export async function advanceSequences(db: RisDb): Promise<void> {
     db,
   );
 }
+
+/** Which of these accession numbers already have an order. */
+export async function existingAccessions(db: RisDb, accessions: readonly string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const batch of batches(accessions)) {
+    const rows = await db
+      .selectFrom('ris.orders')
+      .select('accession_number')
+      .where('accession_number', 'in', batch)
+      .execute();
+    for (const row of rows) found.add(row.accession_number);
+  }
+  return found;
+}
+
+/** Appointments holding their room (not cancelled or missed) that overlap [from, to). */
+export async function liveAppointmentsBetween(
+  db: RisDb,
+  from: Date,
+  to: Date,
+): Promise<{ roomId: number; start: Date; end: Date }[]> {
+  const rows = await db
+    .selectFrom('ris.appointments')
+    .select(['room_id', 'start_at', 'end_at'])
+    .where('start_at', '<', to)
+    .where('end_at', '>', from)
+    .where('status', 'not in', ['CANCELLED', 'NO_SHOW'])
+    .execute();
+  return rows.map((r) => ({ roomId: r.room_id, start: new Date(r.start_at), end: new Date(r.end_at) }));
+}
+
+/** Sex and birth date (YYYY-MM-DD) of these patients, by id; ids without a patient are absent. */
+export async function patientFacts(
+  db: RisDb,
+  patientIds: readonly string[],
+): Promise<Map<string, { sex: string; birthDate: string }>> {
+  const facts = new Map<string, { sex: string; birthDate: string }>();
+  for (const batch of batches(patientIds)) {
+    const rows = await db
+      .selectFrom('ris.patients')
+      .select(['patient_id', 'sex', sql<string>`to_char(birth_date, 'YYYY-MM-DD')`.as('birth_date')])
+      .where('patient_id', 'in', batch)
+      .execute();
+    for (const row of rows) facts.set(row.patient_id, { sex: row.sex, birthDate: row.birth_date });
+  }
+  return facts;
+}
