@@ -55,8 +55,8 @@ interface Query {
   parameters: Record<string, unknown>;
   /** The same constraints as DICOM attributes (QIDO-RS query keys and the `/tools/find` Query). */
   dicom: Record<string, string>;
-  /** A StudyInstanceUID the answer must hold (sanity check). */
-  expect: string;
+  /** A StudyInstanceUID the answer must hold (sanity check); default: the first one /tools/find answers. */
+  expect?: string;
 }
 
 interface Row {
@@ -90,10 +90,6 @@ try {
     loadSeconds[studies] = await loader.loadUpTo(studies);
     // A patient in the middle of those loaded so far (4 studies each in this plan).
     const patient = plan.patients[Math.floor(studies / 8)]!;
-    const ct = plan.patients
-      .slice(0, studies / 4)
-      .flatMap((p) => p.studies)
-      .find((s) => s.modality === 'CT')!;
     const queries: Query[] = [
       {
         name: 'one patient',
@@ -105,7 +101,6 @@ try {
         name: 'CT + date range, page of 25',
         parameters: { modality: 'CT', study_date: '19900101-20301231', limit: 25 },
         dicom: { ModalitiesInStudy: 'CT', StudyDate: '19900101-20301231' },
-        expect: ct.studyInstanceUid,
       },
     ];
     for (const query of queries) {
@@ -121,19 +116,20 @@ try {
         CaseSensitive: false,
       });
       // Sanity: each target answers, and with the study expected.
-      const qido = (await orthanc.json<QidoStudy[]>(`${qidoUrl.pathname}${qidoUrl.search}`)).map(
-        (s) => s['0020000D']?.Value?.[0],
-      );
-      if (!qido.includes(query.expect)) throw new Error(`QIDO-RS (${query.name}) misses ${query.expect}`);
       const found = await orthanc.json<{ MainDicomTags: { StudyInstanceUID: string } }[]>('/tools/find', {
         body: findBody,
       });
-      if (!found.some((s) => s.MainDicomTags.StudyInstanceUID === query.expect)) {
-        throw new Error(`/tools/find (${query.name}) misses ${query.expect}`);
+      const expected = query.expect ?? found[0]?.MainDicomTags.StudyInstanceUID ?? '(none)';
+      if (!found.some((s) => s.MainDicomTags.StudyInstanceUID === expected)) {
+        throw new Error(`/tools/find (${query.name}) misses ${expected}`);
       }
+      const qido = (await orthanc.json<QidoStudy[]>(`${qidoUrl.pathname}${qidoUrl.search}`)).map(
+        (s) => s['0020000D']?.Value?.[0],
+      );
+      if (!qido.includes(expected)) throw new Error(`QIDO-RS (${query.name}) misses ${expected}`);
       for (const clients of clientLevels) {
         const mcp = mcpTarget('MCP pacs_search_studies', 'pacs_search_studies', query.parameters, clients);
-        await checkOnce(mcp.url, mcp, query.expect);
+        await checkOnce(mcp.url, mcp, expected);
         const targets: Target[] = [
           mcp,
           {
@@ -158,7 +154,7 @@ try {
           },
         ];
         console.log(`\n${studies} studies, ${query.name}, ${clients} client(s):`);
-        await waitForQuietMachine(2, 60_000);
+        await waitForQuietMachine(2, 30_000);
         for (const summary of await interleavedRounds(targets, rounds)) {
           searchRows.push({ studies, query: query.name, clients, summary });
         }
@@ -180,7 +176,7 @@ try {
         const targets = reads.map(([tool, args]) => mcpTarget(`MCP ${tool}`, tool, args, clients));
         for (const [i, target] of targets.entries()) await checkOnce(target.url, target, reads[i]![2]);
         console.log(`\n${studies} studies, other PACS reads, ${clients} client(s):`);
-        await waitForQuietMachine(2, 60_000);
+        await waitForQuietMachine(2, 30_000);
         for (const summary of await interleavedRounds(targets, rounds)) {
           toolRows.push({ studies, query: 'one patient / one study', clients, summary });
         }

@@ -1,7 +1,8 @@
 /**
  * Scenarios 4 and 6b: `pacs_search_studies` through the server (REST invoke, full pipeline) versus the
- * same logical query sent to Orthanc directly (the tool's two requests: `POST /tools/find` for the studies,
- * then one for their series), same client code, same run; at each archive size in --stages.
+ * same logical query sent to Orthanc directly (the tool's two requests on Orthanc 1.10: `POST /tools/find`
+ * for the studies, then `POST /tools/bulk-content` for their series), same client code, same run; at each
+ * archive size in --stages. (On Orthanc 1.11+ the tool makes only the first, with `RequestedTags`.)
  * ARCHITECTURE §8: through the server within 1.2× of direct.
  *
  *   npm run bench:pacs -- [--stages 100,1000,10000] [--duration 8] [--in-flight 1,10]
@@ -107,21 +108,13 @@ try {
               CaseSensitive: false,
             },
             orthanc.authorization,
-          )) as { MainDicomTags: { StudyInstanceUID?: string } }[];
-          const uids = found
-            .slice(0, query.limit)
-            .map((s) => s.MainDicomTags.StudyInstanceUID)
-            .filter(Boolean);
-          if (uids.length === 0) throw new Error('no studies found');
+          )) as { Series: string[] }[];
+          const page = found.slice(0, query.limit);
+          if (page.length === 0) throw new Error('no studies found');
           await postJson(
             orthancPool,
-            '/tools/find',
-            {
-              Level: 'Series',
-              Query: { StudyInstanceUID: uids.join('\\') },
-              Expand: true,
-              CaseSensitive: false,
-            },
+            '/tools/bulk-content',
+            { Resources: page.flatMap((s) => s.Series), Metadata: false },
             orthanc.authorization,
           );
         };

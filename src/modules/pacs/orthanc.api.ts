@@ -1,7 +1,8 @@
 /**
  * The slice of Orthanc's REST API the PACS tools use, typed. Everything here works on Orthanc 1.10 and 1.12:
- * `/tools/find` with `Expand`, `Limit` and `Since` (no `RequestedTags`/`OrderBy`, which 1.10 lacks),
- * asynchronous jobs for anonymisation and C-STORE, and `/instances/{id}/rendered` for previews.
+ * `/tools/find` with `Expand`, `Limit` and `Since`, `/tools/bulk-content` (1.9.4+), asynchronous jobs for
+ * anonymisation and C-STORE, and `/instances/{id}/rendered` for previews. `RequestedTags` (1.11+) is only
+ * sent where {@link orthancFeatures} found a server that has it; `OrderBy` is not used.
  */
 import type { CallOptions, OrthancClient } from './orthanc.client.js';
 
@@ -19,6 +20,8 @@ export interface OrthancStudy {
   PatientMainDicomTags: Tags;
   ParentPatient: string;
   Series: string[];
+  /** Only when the find asked for `RequestedTags` and the server knows them (Orthanc 1.11+). */
+  RequestedTags?: Tags;
 }
 
 export interface OrthancSeries {
@@ -75,6 +78,8 @@ export interface FindRequest {
   Query: Record<string, string>;
   Limit?: number;
   Since?: number;
+  /** Orthanc 1.11+: tags (computed ones included) answered in each row's `RequestedTags`. */
+  RequestedTags?: readonly string[];
 }
 
 /** `/tools/find` is a read, so it is retried like a GET. */
@@ -102,6 +107,24 @@ export async function studyByUid(
     options,
   );
   return study;
+}
+
+/**
+ * Resources by Orthanc id in one call, each as `/tools/find` with `Expand` would describe it, without their
+ * metadata: no lookup at all, so much cheaper for Orthanc than a find on their UIDs. Unknown ids are left
+ * out of the answer.
+ */
+export function bulkContent<T>(
+  client: OrthancClient,
+  ids: readonly string[],
+  options: CallOptions = {},
+): Promise<T[]> {
+  if (ids.length === 0) return Promise.resolve([]);
+  return client.postJson<T[]>(
+    '/tools/bulk-content',
+    { Resources: ids, Metadata: false },
+    { ...options, idempotent: true },
+  );
 }
 
 export function seriesOfStudy(client: OrthancClient, studyId: string, options: CallOptions = {}) {
@@ -134,4 +157,53 @@ export async function cancelJob(client: OrthancClient, jobId: string): Promise<v
 
 export function modalities(client: OrthancClient, options: CallOptions = {}) {
   return client.getJson<Record<string, OrthancModalityConfig>>('/modalities?expand', options);
+}
+
+/** What this Orthanc can do beyond 1.10, learnt from `GET /system` once per client. */
+export interface OrthancFeatures {
+  /**
+   * `/tools/find` answers `RequestedTags`, computed study tags (ModalitiesInStudy, NumberOfStudyRelated*)
+   * included: Orthanc 1.11.0 and later, REST API version 17 and later.
+   */
+  requestedTags: boolean;
+}
+
+/** Orthanc 1.11.0 raised the REST API version to 17 and brought `RequestedTags`. */
+const REQUESTED_TAGS_API_VERSION = 17;
+
+/**
+ * Reads the features from `/system`: the `Version` when it is a release number (`1.10.1`), else the
+ * `ApiVersion` (a `mainline` build reports no release number); neither known means 1.10 behaviour.
+ */
+export function featuresOf(system: Pick<OrthancSystem, 'Version' | 'ApiVersion'>): OrthancFeatures {
+  const release = /^(\d+)\.(\d+)\.(\d+)/.exec(system.Version ?? '');
+  if (release) {
+    const [major, minor] = [Number(release[1]), Number(release[2])];
+    return { requestedTags: major > 1 || (major === 1 && minor >= 11) };
+  }
+  return { requestedTags: (system.ApiVersion ?? 0) >= REQUESTED_TAGS_API_VERSION };
+}
+
+const featuresByClient = new WeakMap<OrthancClient, Promise<OrthancFeatures>>();
+
+/**
+ * The features of the Orthanc behind `client`, asked once (`GET /system`) and remembered; a failed ask is
+ * forgotten, so the next call asks again. Not tied to one caller's signal: every caller shares the answer.
+ */
+export function orthancFeatures(client: OrthancClient): Promise<OrthancFeatures> {
+  let features = featuresByClient.get(client);
+  if (!features) {
+    features = client.getJson<OrthancSystem>('/system').then(featuresOf);
+    featuresByClient.set(client, features);
+    features.catch(() => featuresByClient.delete(client));
+  }
+  return features;
+}
+
+/**
+ * Stops using a feature the server announced but did not deliver (an answer without `RequestedTags`, e.g.
+ * a proxy in front of an older Orthanc): from now on this client computes the same fields the 1.10 way.
+ */
+export function withoutRequestedTags(client: OrthancClient): void {
+  featuresByClient.set(client, Promise.resolve({ requestedTags: false }));
 }

@@ -45,7 +45,6 @@ export function patientHit(patient: OrthancPatient): PatientHitOut {
   return { ...patientFields(patient.MainDicomTags), number_of_studies: patient.Studies.length };
 }
 
-/** A study with its modalities and counts, computed from the study's series (which Orthanc 1.10 needs). */
 /** InstitutionName of every de-identified copy pacs_anonymize_study makes. */
 export const ANONYMISED_COPY_MARK = 'UPC DE-IDENTIFIED COPY';
 
@@ -54,11 +53,48 @@ export function isAnonymisedCopy(study: OrthancStudy): boolean {
   return study.MainDicomTags.InstitutionName === ANONYMISED_COPY_MARK;
 }
 
-export function studyFields(study: OrthancStudy, series: readonly OrthancSeries[]): StudyOut {
+/** What a study row says about the study's content: distinct modalities (sorted) and counts. */
+export interface StudyCounts {
+  modalities: string[];
+  series: number;
+  instances: number;
+}
+
+/** The computed study tags that give {@link StudyCounts} in one `/tools/find` (Orthanc 1.11+). */
+export const STUDY_COUNT_TAGS = [
+  'ModalitiesInStudy',
+  'NumberOfStudyRelatedSeries',
+  'NumberOfStudyRelatedInstances',
+] as const;
+
+function distinctSorted(values: Iterable<string | undefined>): string[] {
+  return [...new Set([...values].map(text).filter((v): v is string => v !== undefined))].sort();
+}
+
+/** Counts from a study's series (Orthanc 1.10: `/tools/bulk-content` or `/studies/{id}/series`). */
+export function countsFromSeries(series: readonly OrthancSeries[]): StudyCounts {
+  return {
+    modalities: distinctSorted(series.map((s) => s.MainDicomTags.Modality)),
+    series: series.length,
+    instances: series.reduce((sum, s) => sum + s.Instances.length, 0),
+  };
+}
+
+/**
+ * Counts from the study's own `RequestedTags` (Orthanc 1.11+ computes them from the same series: a set of
+ * their Modality values joined by backslashes, and the numbers as strings); undefined when any is missing.
+ */
+export function countsFromRequestedTags(study: OrthancStudy): StudyCounts | undefined {
+  const tags = study.RequestedTags;
+  const series = integer(tags?.NumberOfStudyRelatedSeries);
+  const instances = integer(tags?.NumberOfStudyRelatedInstances);
+  const modalities = tags?.ModalitiesInStudy;
+  if (series === undefined || instances === undefined || modalities === undefined) return undefined;
+  return { modalities: distinctSorted(modalities.split('\\')), series, instances };
+}
+
+export function studyFields(study: OrthancStudy, counts: StudyCounts): StudyOut {
   const tags = study.MainDicomTags;
-  const modalities = [
-    ...new Set(series.map((s) => text(s.MainDicomTags.Modality)).filter(Boolean)),
-  ] as string[];
   return compact({
     ...patientFields(study.PatientMainDicomTags),
     study_instance_uid: tags.StudyInstanceUID ?? '',
@@ -68,9 +104,9 @@ export function studyFields(study: OrthancStudy, series: readonly OrthancSeries[
     study_description: text(tags.StudyDescription),
     referring_physician_name: text(tags.ReferringPhysicianName),
     institution_name: text(tags.InstitutionName),
-    modalities: modalities.sort(),
-    number_of_series: series.length,
-    number_of_instances: series.reduce((sum, s) => sum + s.Instances.length, 0),
+    modalities: counts.modalities,
+    number_of_series: counts.series,
+    number_of_instances: counts.instances,
   });
 }
 

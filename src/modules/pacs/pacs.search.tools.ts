@@ -3,10 +3,10 @@ import { READ_ONLY } from '../../core/annotations.js';
 import type { CallContext } from '../../core/context.js';
 import { inScope } from '../../core/scope.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
-import { find, type OrthancPatient, type OrthancStudy } from './orthanc.api.js';
+import { find, type OrthancPatient } from './orthanc.api.js';
 import type { OrthancClient } from './orthanc.client.js';
-import { seriesOfStudies } from './pacs.access.js';
-import { isAnonymisedCopy, patientHit, seriesByStudy, studyFields } from './pacs.mapping.js';
+import { findStudies, studyRows } from './pacs.access.js';
+import { isAnonymisedCopy, patientHit } from './pacs.mapping.js';
 import {
   dicomDateRangeSchema,
   dicomText,
@@ -134,22 +134,20 @@ export function searchTools(client: OrthancClient): AnyTool[] {
       if (input.modality) query.ModalitiesInStudy = input.modality;
       if (input.accession_number) query.AccessionNumber = input.accession_number;
       if (input.study_description) query.StudyDescription = nameQuery(input.study_description);
-      const rows = await find<OrthancStudy>(
+      const rows = await findStudies(
         client,
-        { Level: 'Study', Query: query, Limit: input.limit + 1, Since: input.offset },
-        { signal: ctx.signal },
+        { Query: query, Limit: input.limit + 1, Since: input.offset },
+        ctx.signal,
       );
       const page = pageOf(rows, input.offset, input.limit);
       // Copies are left out after the query (Orthanc has no "not equal"): a page may hold fewer than
       // `limit` studies, and next_offset still pages on.
       const wanted = input.include_anonymized ? page.items : page.items.filter((s) => !isAnonymisedCopy(s));
       const studies = await visible(ctx, wanted, (s) => s.PatientMainDicomTags.PatientID);
-      const series = seriesByStudy(await seriesOfStudies(client, studies, ctx.signal));
+      // Modalities and counts: already in the rows on Orthanc 1.11+, else one bulk read of their series.
+      const out = await studyRows(client, studies, ctx.signal);
       ctx.touchPatients(...uniquePatientIds(studies.map((s) => s.PatientMainDicomTags.PatientID)));
-      return {
-        studies: studies.map((study) => studyFields(study, series.get(study.ID) ?? [])),
-        next_offset: page.next_offset,
-      };
+      return { studies: out, next_offset: page.next_offset };
     },
   });
 

@@ -3,22 +3,15 @@ import { READ_ONLY } from '../../core/annotations.js';
 import { ToolError } from '../../core/errors.js';
 import { assertInScope } from '../../core/scope.js';
 import { type AnyTool, defineTool } from '../../core/tool.js';
-import {
-  find,
-  instancesOfStudy,
-  type OrthancSeries,
-  type OrthancStudy,
-  seriesOfStudy,
-  sharedTags,
-} from './orthanc.api.js';
+import { instancesOfStudy, seriesOfStudy, sharedTags } from './orthanc.api.js';
 import type { OrthancClient } from './orthanc.client.js';
-import { studyForCaller } from './pacs.access.js';
+import { findStudies, studyForCaller, studyRows } from './pacs.access.js';
 import {
   byInstanceNumber,
   bySeriesNumber,
+  countsFromSeries,
   instanceFields,
   patientFields,
-  seriesByStudy,
   seriesFields,
   studyFields,
 } from './pacs.mapping.js';
@@ -102,7 +95,7 @@ export function studyTools(client: OrthancClient): AnyTool[] {
           ? { ...fields, instances: shown, instances_truncated: true }
           : { ...fields, instances: shown };
       });
-      const result = { study: studyFields(study, series), series: seriesOut };
+      const result = { study: studyFields(study, countsFromSeries(series)), series: seriesOut };
       return tags ? { ...result, tags: trimTags(tags) } : result;
     },
   });
@@ -146,12 +139,7 @@ export function studyTools(client: OrthancClient): AnyTool[] {
       // Scope first: nothing about a patient outside the caller's scope is even looked up.
       assertInScope(await ctx.patientScope(), input.patient_id);
       ctx.touchPatients(input.patient_id);
-      const query = { PatientID: input.patient_id };
-      const options = { signal: ctx.signal };
-      const [studies, series] = await Promise.all([
-        find<OrthancStudy>(client, { Level: 'Study', Query: query }, options),
-        find<OrthancSeries>(client, { Level: 'Series', Query: query }, options),
-      ]);
+      const studies = await findStudies(client, { Query: { PatientID: input.patient_id } }, ctx.signal);
       // Exact match only (a case-insensitive backend could return a near namesake).
       const own = studies.filter((s) => s.PatientMainDicomTags.PatientID === input.patient_id);
       const first = own[0];
@@ -163,14 +151,12 @@ export function studyTools(client: OrthancClient): AnyTool[] {
           { patient_id: input.patient_id },
         );
       }
-      const grouped = seriesByStudy(series);
-      const all = own
-        .map((study) => studyFields(study, grouped.get(study.ID) ?? []))
-        .sort(
-          (a, b) =>
-            (b.study_date ?? '').localeCompare(a.study_date ?? '') ||
-            (b.study_time ?? '').localeCompare(a.study_time ?? ''),
-        );
+      // Modalities and counts: in the studies' own answer on Orthanc 1.11+, else one bulk read of their series.
+      const all = (await studyRows(client, own, ctx.signal)).sort(
+        (a, b) =>
+          (b.study_date ?? '').localeCompare(a.study_date ?? '') ||
+          (b.study_time ?? '').localeCompare(a.study_time ?? ''),
+      );
       const byModality = new Map<string, { study_count: number; dates: string[] }>();
       for (const study of all) {
         for (const modality of study.modalities) {
