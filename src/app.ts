@@ -34,6 +34,7 @@ import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
 import { adminModule } from './modules/admin/admin.module.js';
 import { codesModule } from './modules/codes/codes.module.js';
 import { pacsModule } from './modules/pacs/pacs.module.js';
+import { reportingModule } from './modules/reporting/reporting.module.js';
 import { risModule } from './modules/ris/ris.module.js';
 import { healthRoutes } from './observability/health.routes.js';
 import { registerLoadShedding } from './observability/load-shedding.js';
@@ -197,6 +198,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     codesModule,
     pacsModule,
     risModule,
+    reportingModule,
     adminModule,
     ...(options.modules ?? []),
   ];

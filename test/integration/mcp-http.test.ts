@@ -168,9 +168,12 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
 
   it('lists prompts for the role, renders them and completes enumerated arguments from tool schemas', async () => {
     const radiologist = await client(url, era, { token: await t.tokenFor('radiologist') });
-    // Only prompts whose tools are all there and allowed: no reporting or billing module, no such prompts.
+    // Only prompts whose tools are all there and allowed: no billing module, no billing prompt.
     const names = (await radiologist.listPrompts()).prompts.map((p) => p.name);
-    expect(names).toEqual(['brief_worklist']);
+    expect(names).toEqual(['brief_worklist', 'draft_report_for_study']);
+    // A transcriptionist may not read orders nor start a report: not offered the drafting prompt.
+    const transcriptionist = await client(url, era, { token: await t.tokenFor('transcriptionist') });
+    expect((await transcriptionist.listPrompts()).prompts.map((p) => p.name)).toEqual([]);
     const auditor = await client(url, era, { token: await t.tokenFor('auditor') });
     expect((await auditor.listPrompts()).prompts.map((p) => p.name)).toEqual([]);
     const prompt = await radiologist.getPrompt({

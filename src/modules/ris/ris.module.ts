@@ -4,6 +4,7 @@ import type { Module, ModuleDeps } from '../../core/module.js';
 import type { HealthResult } from '../../core/module-manager.js';
 import type { CodesApi } from '../codes/codes.api.js';
 import type { RisDeps } from './ris.access.js';
+import { reportedOnReportSigned } from './ris.events.js';
 import { risPrompts } from './ris.prompts.js';
 import { patientsReferredBy } from './ris.reference.store.js';
 import { risResourceParts, risResources } from './ris.resources.js';
@@ -37,6 +38,8 @@ export function risModule({ database, clock, practiceZone, caching, config, use 
     resources: risResources,
     resourceParts: risResourceParts,
     prompts: risPrompts,
+    // Reactions to other modules' events (by payload, never by importing them).
+    eventHandlers: [reportedOnReportSigned(db)],
     // Free-text status notes ("contrast reaction, urticaria") are clinical text.
     redactions: { note: 'clinical_text' },
     async initialize() {
