@@ -18,7 +18,12 @@ import {
  * any call (`outsideCallTransaction`), so it never lands in a caller's transaction.
  */
 interface CallScope {
-  readonly connection: DatabaseConnection;
+  /**
+   * The call's connection with its transaction begun, opened by the call's first statement: a write that
+   * never touches the database (an upload to the PACS) holds no connection while it runs; on PGlite, whose
+   * one connection a transaction holds, that would stop every other call for the length of the upload.
+   */
+  opened?: Promise<DatabaseConnection>;
   /** False once the call's transaction has ended: later work started inside it uses the pool again. */
   active: boolean;
   savepoints: number;
@@ -43,10 +48,13 @@ export function outsideCallTransaction<T>(fn: () => T): T {
 
 /** A connection handed out for the ambient call: releasing it gives nothing back (the call does). */
 class BorrowedConnection implements DatabaseConnection {
-  constructor(readonly scope: CallScope) {}
-  executeQuery: DatabaseConnection['executeQuery'] = (query) => this.scope.connection.executeQuery(query);
+  constructor(
+    readonly scope: CallScope,
+    readonly connection: DatabaseConnection,
+  ) {}
+  executeQuery: DatabaseConnection['executeQuery'] = (query) => this.connection.executeQuery(query);
   streamQuery: DatabaseConnection['streamQuery'] = (query, chunkSize) =>
-    this.scope.connection.streamQuery(query, chunkSize);
+    this.connection.streamQuery(query, chunkSize);
 }
 
 /** One holder at a time, in arrival order. */
@@ -116,7 +124,22 @@ class AmbientDriver implements Driver {
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const scope = ambient();
-    return scope ? new BorrowedConnection(scope) : this.#acquire();
+    return scope ? new BorrowedConnection(scope, await this.#open(scope)) : this.#acquire();
+  }
+
+  /** The call's connection, its transaction begun by the first statement that needs it. */
+  #open(scope: CallScope): Promise<DatabaseConnection> {
+    scope.opened ??= (async () => {
+      const connection = await this.#acquire();
+      try {
+        await this.inner.beginTransaction(connection, {});
+        return connection;
+      } catch (error) {
+        await this.#release(connection);
+        throw error;
+      }
+    })();
+    return scope.opened;
   }
 
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
@@ -155,34 +178,40 @@ class AmbientDriver implements Driver {
   /** Runs `fn` inside a transaction on a connection of its own that every query in `fn` shares. */
   async runInTransaction<T>(fn: () => Promise<T>): Promise<T> {
     const outer = ambient();
-    if (outer) return nested(outer, fn); // a call made by a call joins it, undone alone if it fails
+    if (outer) return nested(outer, await this.#open(outer), fn); // a call made by a call joins it
     await this.init();
-    const connection = await this.#acquire();
-    const scope: CallScope = { connection, active: true, savepoints: 0 };
+    const scope: CallScope = { active: true, savepoints: 0 };
+    let result: T;
     try {
-      await this.inner.beginTransaction(connection, {});
-      let result: T;
-      try {
-        result = await storage.run(scope, fn);
-      } catch (error) {
-        scope.active = false;
-        await this.inner.rollbackTransaction(connection).catch(() => {});
-        throw error;
-      }
+      result = await storage.run(scope, fn);
+    } catch (error) {
       scope.active = false;
-      await this.inner.commitTransaction(connection);
-      return result;
+      await this.#end(scope, 'rollback').catch(() => {});
+      throw error;
+    }
+    scope.active = false;
+    await this.#end(scope, 'commit');
+    return result;
+  }
+
+  /** Commits or rolls back the call's transaction, if a statement opened one, and gives its connection back. */
+  async #end(scope: CallScope, how: 'commit' | 'rollback'): Promise<void> {
+    const opened = scope.opened?.catch(() => undefined);
+    const connection = await opened;
+    if (!connection) return;
+    try {
+      if (how === 'commit') await this.inner.commitTransaction(connection);
+      else await this.inner.rollbackTransaction(connection);
     } finally {
-      scope.active = false;
       await this.#release(connection);
     }
   }
 }
 
 /** A call inside a call: a savepoint in the outer call's transaction. */
-async function nested<T>(outer: CallScope, fn: () => Promise<T>): Promise<T> {
+async function nested<T>(outer: CallScope, connection: DatabaseConnection, fn: () => Promise<T>): Promise<T> {
   const name = `upc_call_${++outer.savepoints}`;
-  const run = (statement: string) => outer.connection.executeQuery(CompiledQuery.raw(statement));
+  const run = (statement: string) => connection.executeQuery(CompiledQuery.raw(statement));
   await run(`SAVEPOINT ${name}`);
   try {
     const result = await fn();
