@@ -11,7 +11,7 @@ import type { FieldRedactions } from './redaction-kinds.js';
 import type { BackendIdentity, BackendResilience, ResilienceSettings } from './resilience.js';
 import type { ResourcePart, ResourceProvider } from './resources.js';
 import type { PatientScopeSource } from './scope.js';
-import type { BackendTelemetry } from './telemetry.js';
+import type { ModuleTelemetry } from './telemetry.js';
 import type { AnyTool } from './tool.js';
 
 /** Facts about the running server a module may report (the admin module's system status). */
@@ -39,7 +39,8 @@ export interface ModuleDeps {
   /** The practice time zone and practice-time helpers. */
   readonly practiceZone: PracticeZone;
   readonly log: FastifyBaseLogger;
-  readonly telemetry: BackendTelemetry;
+  /** Backend-call metrics, breaker state, and gauges read at scrape time (`watchGauge`). */
+  readonly telemetry: ModuleTelemetry;
   readonly system: SystemFacts;
   /** The shared read cache with this TTL (0: no caching). */
   caching(ttlMs: number): ToolCaching;

@@ -10,7 +10,27 @@ export interface BackendTelemetry {
   setBreakerState(backend: string, state: BreakerState): void;
 }
 
-export const NO_TELEMETRY: BackendTelemetry = {
+/**
+ * A number a module reports at scrape time, read from its own data (e.g. open critical results): one
+ * Prometheus gauge without labels. `name` starts with `upc_`; `read` should be one cheap query. A failing
+ * read keeps the last value (the module's health check reports its backend).
+ */
+export interface GaugeSpec {
+  readonly name: string;
+  readonly help: string;
+  read(): Promise<number>;
+}
+
+/** Gauges modules register once, at build time; observability reads them on every scrape. */
+export interface GaugeTelemetry {
+  watchGauge(gauge: GaugeSpec): void;
+}
+
+/** What core hands a module to report numbers with (ModuleDeps.telemetry). */
+export type ModuleTelemetry = BackendTelemetry & GaugeTelemetry;
+
+export const NO_TELEMETRY: ModuleTelemetry = {
   observeCall() {},
   setBreakerState() {},
+  watchGauge() {},
 };

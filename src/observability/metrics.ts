@@ -1,7 +1,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { CacheResult, CacheTelemetry } from '../core/cache.js';
 import type { InvocationObserver, InvocationRecord } from '../core/pipeline.js';
-import type { BackendTelemetry, BreakerState } from '../core/telemetry.js';
+import type { BackendTelemetry, BreakerState, GaugeSpec, GaugeTelemetry } from '../core/telemetry.js';
 import type { OutboxTelemetry } from '../events/outbox.telemetry.js';
 
 const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1, open: 2 };
@@ -10,7 +10,9 @@ const BREAKER_VALUE: Record<BreakerState, number> = { closed: 0, 'half-open': 1,
  * Every Prometheus metric the server exposes, in one registry per app. Labels never carry PHI: routes are
  * their patterns (`/mcp/v1/tools/:name/invoke`), tools their names, backends their module names.
  */
-export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelemetry, OutboxTelemetry {
+export class Metrics
+  implements InvocationObserver, BackendTelemetry, GaugeTelemetry, CacheTelemetry, OutboxTelemetry
+{
   readonly registry = new Registry();
   readonly httpRequests = new Counter({
     name: 'mcp_requests_total',
@@ -116,6 +118,26 @@ export class Metrics implements InvocationObserver, BackendTelemetry, CacheTelem
       registers: [this.registry],
       async collect() {
         this.set((await stats()).dead);
+      },
+    });
+  }
+
+  /**
+   * A module's gauge (e.g. `upc_reporting_open_critical_results`), read at scrape time. A failed read keeps
+   * the last value rather than failing the whole scrape; the module's health check reports the cause.
+   */
+  watchGauge({ name, help, read }: GaugeSpec): void {
+    if (!/^upc_[a-z0-9_]+$/.test(name)) throw new Error(`gauge name "${name}" must match upc_[a-z0-9_]+`);
+    new Gauge({
+      name,
+      help,
+      registers: [this.registry],
+      async collect() {
+        try {
+          this.set(await read());
+        } catch {
+          // Keep the last value: a scrape must not fail because one module's database read did.
+        }
       },
     });
   }

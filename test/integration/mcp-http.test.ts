@@ -147,10 +147,11 @@ describe.each(ERAS)('MCP over Streamable HTTP, %s era', (era) => {
     const radiologist = await client(url, era, { token: await t.tokenFor('radiologist') });
     const templates = (await radiologist.listResourceTemplates()).resourceTemplates.map((r) => r.uriTemplate);
     expect(templates).toContain('test-study://{uid}');
-    // The canonical templates appear because their backing tools are registered and the role may use them;
-    // report:// stays hidden while no reporting module registers reporting_get_report.
-    expect(templates).toEqual(expect.arrayContaining(['study://{uid}', 'patient://{id}/summary']));
-    expect(templates).not.toContain('report://{id}');
+    // The canonical templates appear because their backing tools are registered and the role may use them
+    // (report:// is backed by the reporting module's reporting_get_report; billing clerks do not see it).
+    expect(templates).toEqual(
+      expect.arrayContaining(['study://{uid}', 'patient://{id}/summary', 'report://{id}']),
+    );
     const read = await radiologist.readResource({ uri: 'test-study://1.2.3' });
     expect(read.contents[0]).toMatchObject({ uri: 'test-study://1.2.3', mimeType: 'application/json' });
     await expect(radiologist.readResource({ uri: 'test-study://9.9' })).rejects.toMatchObject({

@@ -6,6 +6,8 @@ import type { DomainEvents } from '../../core/domain-events.js';
 import { invalidField, ToolError } from '../../core/errors.js';
 import { notVisible } from '../../core/scope.js';
 import type { CodesApi } from '../codes/codes.api.js';
+import type { RisApi } from '../ris/ris.api.js';
+import { type CriticalCommunication, getCommunication } from './reporting.critical.store.js';
 import {
   getReport,
   getVersion,
@@ -20,6 +22,8 @@ import type { ReportingDb, ReportStatus } from './reporting.tables.js';
 export interface ReportingDeps {
   db: ReportingDb;
   codes: CodesApi;
+  /** The RIS's read-only API: studies waiting for a report (the worklist). */
+  ris: RisApi;
   events: DomainEvents;
   /** The product clock: signatures are stamped with it. */
   now(): Date;
@@ -154,6 +158,8 @@ export async function reportAnswer(
     );
   }
   const time = (d: Date) => deps.format(d);
+  const current = all.find((v) => v.version === report.version);
+  const communication = await getCommunication(deps.db, report.reportId);
   return {
     report: {
       report_id: report.reportId,
@@ -189,6 +195,13 @@ export async function reportAnswer(
       created_by: report.createdBy,
       created_at: await time(report.createdAt),
       updated_at: await time(report.updatedAt),
+      critical_result: await criticalResultOut(
+        deps,
+        report,
+        current?.criticalFinding ?? false,
+        communication,
+      ),
+      notice: await closedNotice(deps, report, all),
     },
     history: await Promise.all(
       visible.map(async (v) => ({
@@ -203,6 +216,50 @@ export async function reportAnswer(
       })),
     ),
   };
+}
+
+/** Open while the current version flags a critical finding of a live report and nothing is recorded. */
+async function criticalResultOut(
+  deps: ReportingDeps,
+  report: Report,
+  flagged: boolean,
+  communication: CriticalCommunication | undefined,
+) {
+  if (communication) return { open: false, communication: await communicationOut(deps, communication) };
+  if (!flagged || report.status === 'cancelled' || report.status === 'entered-in-error') return null;
+  return { open: true, communication: null };
+}
+
+export async function communicationOut(deps: ReportingDeps, c: CriticalCommunication) {
+  return {
+    communication_id: c.communicationId,
+    report_id: c.reportId,
+    report_version: c.reportVersion,
+    communicated_by: c.communicatedBy,
+    communicated_by_role: c.communicatedByRole,
+    recipient: c.recipient,
+    communicated_at: await deps.format(c.communicatedAt),
+    outcome: c.outcome,
+    finding: c.snapshot,
+  };
+}
+
+/** A cancelled or entered-in-error report says so: who closed it, when and why. */
+async function closedNotice(
+  deps: ReportingDeps,
+  report: Report,
+  all: readonly ReportVersion[],
+): Promise<string | null> {
+  if (report.status !== 'cancelled' && report.status !== 'entered-in-error') return null;
+  const closing = all.findLast((v) => v.change === report.status);
+  if (!closing) return null;
+  const when = await deps.format(closing.changedAt);
+  const why = closing.reason ? `: ${closing.reason}` : '';
+  return report.status === 'entered-in-error'
+    ? `ENTERED IN ERROR by ${closing.changedBy} (${closing.changedByRole}) at ${when}${why}. Do not rely on ` +
+        'this report; its text is kept for the record only.'
+    : `Cancelled by ${closing.changedBy} (${closing.changedByRole}) at ${when}${why}. It was never signed; a ` +
+        'new report for the study can be started with reporting_generate_report.';
 }
 
 export type { ReportStatus };

@@ -68,7 +68,8 @@ const LIVE_EXCLUDED: ReportStatus[] = ['cancelled', 'entered-in-error'];
  */
 function visibleReports(db: ReportingDb, scope: PatientScope) {
   let query = db.selectFrom('reporting.reports').selectAll().where(scoped('patient_id', scope));
-  if (scope.kind !== 'all') query = query.where('status', 'in', [...SIGNED_STATUSES]);
+  // A signed report later entered in error stays readable to them, saying so.
+  if (scope.kind !== 'all') query = query.where('status', 'in', [...SIGNED_STATUSES, 'entered-in-error']);
   return query;
 }
 

@@ -1,5 +1,6 @@
 /** The zod shapes of the reporting tools' inputs and outputs (docs/REPORTING.md). */
 import { z } from 'zod';
+import { criticalResultSchema } from './reporting.critical.schemas.js';
 import { REPORT_STATUSES, VERSION_CHANGES } from './reporting.tables.js';
 
 const sectionText = (what: string) => z.string().max(20_000).describe(what);
@@ -85,9 +86,32 @@ export const reportSchema = z.object({
   created_by: z.string(),
   created_at: zoned,
   updated_at: zoned,
+  critical_result: criticalResultSchema
+    .nullable()
+    .describe('Null when no critical finding is flagged and none was communicated'),
+  notice: z
+    .string()
+    .nullable()
+    .describe('Set when the report was cancelled or entered in error: who, when and why'),
 });
 
 export const reportOutput = z.object({
   report: reportSchema,
   history: z.array(historyEntrySchema).describe('Every version: who changed what, when'),
+});
+
+export const signOutput = reportOutput.extend({
+  warnings: z
+    .array(
+      z.object({
+        field_id: z.string(),
+        label: z.string(),
+        section: z.string(),
+        completion_action: z.enum(['ALERT', 'PROHIBIT']),
+        message: z.string(),
+      }),
+    )
+    .describe(
+      "Template fields marked ALERT that were still empty when signed (the template's completion check)",
+    ),
 });

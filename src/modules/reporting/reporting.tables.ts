@@ -21,6 +21,8 @@ export const VERSION_CHANGES = [
   'signed',
   'addendum',
   'correction',
+  'cancelled',
+  'entered-in-error',
 ] as const;
 export type VersionChange = (typeof VERSION_CHANGES)[number];
 
@@ -59,7 +61,25 @@ export type ReportingTables = {
     signed_at: Date | null;
     content_sha256: string | null;
   };
+  /** Migration 0022: one critical-result communication per report, never changed. */
+  'reporting.critical_communications': {
+    communication_id: Generated<number>;
+    report_id: number;
+    report_version: number;
+    communicated_by: string;
+    communicated_by_role: string;
+    recipient: string;
+    communicated_at: Date;
+    outcome: CriticalOutcome;
+    snapshot_findings: string;
+    snapshot_impression: string;
+    recorded_at: ColumnType<Date, never, never>;
+  };
 };
+
+/** How a critical-result call ended (docs/REPORTING.md, "Critical results"). */
+export const CRITICAL_OUTCOMES = ['CONFIRMED', 'REACHED_NO_READBACK', 'UNABLE_TO_REACH'] as const;
+export type CriticalOutcome = (typeof CRITICAL_OUTCOMES)[number];
 
 export type ReportingDb = Kysely<ReportingTables>;
 export type ReportingTrx = Transaction<ReportingTables>;

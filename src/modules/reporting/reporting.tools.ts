@@ -31,8 +31,17 @@ import {
   SECTIONS,
   type Sections,
 } from './reporting.rules.js';
-import { expectedVersion, icd10Input, reportId, reportOutput, sectionInputs } from './reporting.schemas.js';
+import {
+  expectedVersion,
+  icd10Input,
+  reportId,
+  reportOutput,
+  sectionInputs,
+  signOutput,
+} from './reporting.schemas.js';
 import type { ReportStatus, VersionChange } from './reporting.tables.js';
+import { linkTemplate, templatesDb } from './reporting.templates.store.js';
+import { signingWarnings, templateForNewReport } from './reporting.templates.tools.js';
 
 /** The little of the RIS's `ris_get_order` answer this module needs: read through the pipeline, not RIS code. */
 const orderAnswer = z.object({ order: z.object({ accession_number: z.string(), patient_id: z.string() }) });
@@ -53,7 +62,7 @@ function patched(sections: Sections, patch: SectionPatch): Sections {
   return out;
 }
 
-interface NextVersion {
+export interface NextVersion {
   status: ReportStatus;
   change: VersionChange;
   sections: Sections;
@@ -70,7 +79,7 @@ interface NextVersion {
  * version, the version row (signed when asked: hash of the exact content, product-clock timestamp), and
  * the domain event of a signature. A stale version answers CONFLICT naming the current one.
  */
-async function commitVersion(
+export async function commitVersion(
   deps: ReportingDeps,
   ctx: CallContext,
   report: Report,
@@ -184,6 +193,23 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
         .default(false)
         .describe('True when the study shows a critical (urgent) finding'),
       icd10_codes: icd10Input.optional(),
+      template_id: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe(
+          'Start from this template (reporting_get_templates): its text and "Label:" field lines fill the ' +
+            'sections not given; its PROHIBIT fields must be filled before signing',
+        ),
+      macro: z
+        .string()
+        .trim()
+        .min(1)
+        .max(100)
+        .optional()
+        .describe('A macro of the template (e.g. normal_chest): its text fills the sections it names'),
     }),
     output: reportOutput,
     permission: 'reporting:create',
@@ -210,7 +236,8 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
       );
       ctx.touchPatients(order.patient_id);
       await checkIcd10(deps, input.icd10_codes);
-      const empty: Sections = {
+      const fromTemplate = await templateForNewReport(deps, input.template_id, input.macro);
+      const empty: Sections = fromTemplate?.sections ?? {
         clinical_history: '',
         technique: '',
         comparison: '',
@@ -240,6 +267,13 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
           changedByRole: ctx.principal.role,
           signature: null,
         });
+        if (fromTemplate)
+          await linkTemplate(templatesDb(tx), {
+            reportId: id,
+            templateId: fromTemplate.template.template_id,
+            macro: fromTemplate.macro?.name ?? null,
+            appliedBy: ctx.principal.subject,
+          });
         return id;
       });
       if (created === undefined) {
@@ -417,23 +451,26 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
       'in. A signed version can never change; later changes are addenda or corrections (reporting_amend_report). ' +
       'Signing tells the RIS the study is REPORTED.',
     input: z.object({ report_id: reportId, version: expectedVersion }),
-    output: reportOutput,
+    output: signOutput,
     permission: 'reporting:sign',
     annotations: WRITE,
     phi: true,
     confirmation: true,
     async describeAction(input, ctx) {
       const { report, current } = await readyFor(deps, ctx, input, 'final', 'signed');
+      const warnings = await signingWarnings(deps, report.reportId, current.sections);
       return (
         `Sign report ${report.reportId} version ${report.version} for study ${report.accessionNumber}, patient ` +
         `${report.patientId}, as ${ctx.principal.subject}` +
         `${current.criticalFinding ? ' (critical finding flagged)' : ''}. The signed text can never be changed ` +
-        'afterwards; later changes are addenda or corrections.'
+        'afterwards; later changes are addenda or corrections.' +
+        (warnings.length > 0 ? ` Still empty (ALERT): ${warnings.map((w) => w.label).join(', ')}.` : '')
       );
     },
     examples: [{ description: 'Sign the reviewed version', parameters: { report_id: 42, version: 3 } }],
     async handler(input, ctx) {
       const { report, current } = await readyFor(deps, ctx, input, 'final', 'signed');
+      const warnings = await signingWarnings(deps, report.reportId, current.sections);
       await commitVersion(deps, ctx, report, input.version, {
         status: 'final',
         change: 'signed',
@@ -445,7 +482,7 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
         predecessorVersion: current.version,
         sign: true,
       });
-      return reportAnswer(deps, ctx, await fresh(deps, ctx, report.reportId));
+      return { ...(await reportAnswer(deps, ctx, await fresh(deps, ctx, report.reportId))), warnings };
     },
   });
 

@@ -4,6 +4,7 @@ import type { Module, ModuleDeps } from '../../core/module.js';
 import type { HealthResult } from '../../core/module-manager.js';
 import type { CodesApi } from '../codes/codes.api.js';
 import type { RisDeps } from './ris.access.js';
+import { createRisApi } from './ris.api.js';
 import { reportedOnReportSigned } from './ris.events.js';
 import { risPrompts } from './ris.prompts.js';
 import { patientsReferredBy } from './ris.reference.store.js';
@@ -38,6 +39,8 @@ export function risModule({ database, clock, practiceZone, caching, config, use 
     resources: risResources,
     resourceParts: risResourceParts,
     prompts: risPrompts,
+    // Read-only, narrow: what the reporting worklist needs (ris.api.ts).
+    api: createRisApi(db),
     // Reactions to other modules' events (by payload, never by importing them).
     eventHandlers: [reportedOnReportSigned(db)],
     // Free-text status notes ("contrast reaction, urticaria") are clinical text.

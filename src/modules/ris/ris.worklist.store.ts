@@ -74,3 +74,57 @@ export async function worklist(db: RisDb, q: WorklistQuery, scope: PatientScope)
     referringPhysician: row.referring_physician,
   }));
 }
+
+/** A study scanned and waiting for its report (appointment COMPLETED), as the reporting worklist needs it. */
+export interface CompletedStudy {
+  accessionNumber: string;
+  patientId: string;
+  patientName: string;
+  modality: string;
+  studyDescription: string;
+  priority: Priority;
+  /** When the appointment became COMPLETED (its status history). */
+  completedAt: Date;
+}
+
+/** COMPLETED studies, stat before urgent before routine, then oldest first; scope in the query. */
+export async function completedStudies(
+  db: RisDb,
+  scope: PatientScope,
+  limit: number,
+): Promise<CompletedStudy[]> {
+  const rows = await db
+    .selectFrom('ris.appointments as a')
+    .innerJoin('ris.orders as o', 'o.accession_number', 'a.accession_number')
+    .innerJoin('ris.patients as p', 'p.patient_id', 'o.patient_id')
+    .innerJoin('ris.procedures as pr', 'pr.procedure_code', 'o.procedure_code')
+    .innerJoin('ris.priority_rules as pri', 'pri.priority', 'o.priority')
+    .select([
+      'o.accession_number',
+      'o.patient_id',
+      sql<string>`p.family_name || '^' || p.given_names`.as('patient_name'),
+      'o.modality',
+      'pr.description as study_description',
+      'o.priority',
+      sql<Date>`coalesce((SELECT max(h.changed_at) FROM ris.status_history h
+        WHERE h.appointment_id = a.appointment_id AND h.to_status = 'COMPLETED'), a.updated_at)`.as(
+        'completed_at',
+      ),
+    ])
+    .where('a.status', '=', 'COMPLETED')
+    .where(scoped('o.patient_id', scope))
+    .orderBy('pri.rank')
+    .orderBy('completed_at')
+    .orderBy('a.appointment_id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    accessionNumber: row.accession_number,
+    patientId: row.patient_id,
+    patientName: row.patient_name,
+    modality: row.modality,
+    studyDescription: row.study_description,
+    priority: row.priority,
+    completedAt: new Date(row.completed_at),
+  }));
+}
