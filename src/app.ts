@@ -28,6 +28,7 @@ import { databaseModule } from './db/database.module.js';
 import { loadMigrations, migrate, migrationDirs, migrationLabel } from './db/migrate.js';
 import { snapshotOf } from './db/snapshot.js';
 import { Outbox } from './events/outbox.js';
+import { chatRoutes } from './llm/chat.routes.js';
 import { RedisCancellationRelay } from './mcp/cancellation-relay.js';
 import { mcpAuthenticator } from './mcp/identity.js';
 import { createMcpSurface, type McpSurface, mcpRoutes } from './mcp/index.js';
@@ -367,6 +368,18 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     },
   });
   await app.register(auditRoutes, { pipeline });
+  // Chat door (issue 20): the model acts as the signed-in user through the pipeline (door `chat`).
+  await app.register(chatRoutes, {
+    config,
+    pipeline,
+    registry,
+    authenticator,
+    allows: (role, permission) => policy.allows(role, permission),
+    db: database.db,
+    clock,
+    telemetry: metrics,
+    describeNow: () => practiceZone.format(clock.now()),
+  });
   const login = new LoginService(
     securityDb(database.db),
     tokenSettings(config, secret),

@@ -125,6 +125,18 @@ export const configSchema = z.object({
   MCP_CONFORMANCE_FIXTURES: booleanFlag,
   UPC_INSECURE_NO_AUTH: booleanFlag,
   UPC_TOKEN: optionalString,
+  // Chat agent (src/llm): an OpenAI-compatible chat completions endpoint (Ollama /v1, llama.cpp, vLLM, LM
+  // Studio, OpenAI). Unset LLM_BASE_URL or LLM_MODEL: POST /mcp/v1/chat answers 503 naming them.
+  LLM_BASE_URL: optionalUrl,
+  LLM_MODEL: optionalString,
+  LLM_API_KEY: optionalString,
+  LLM_PROVIDER_LOCATION: z.enum(['local', 'external']).default('local'),
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(60_000),
+  CHAT_MAX_STEPS: z.coerce.number().int().min(1).max(50).default(8),
+  CHAT_MAX_SECONDS: z.coerce.number().int().min(1).max(3600).default(120),
+  CHAT_MAX_TOKENS: z.coerce.number().int().min(100).max(10_000_000).default(60_000),
+  CHAT_SESSION_TTL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  CHAT_MAX_HISTORY_MESSAGES: z.coerce.number().int().min(4).max(1000).default(60),
   // Fault injection for crash tests: kill-after-commit SIGKILLs the process right after a write call's
   // transaction commits (before its audit intent is sealed or its answer sent). Refused in production.
   UPC_TEST_FAULT: z.enum(['kill-after-commit']).optional(),

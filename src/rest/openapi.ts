@@ -157,6 +157,62 @@ export function buildOpenApi(registry: ToolRegistry, version: string): Record<st
       },
     },
   };
+  // The chat agent (src/llm, docs/AGENT.md): the model acts as the signed-in user through the pipeline.
+  paths['/mcp/v1/chat'] = {
+    post: {
+      tags: ['chat'],
+      summary: 'Ask the practice assistant (a language model using the tools with your rights)',
+      description:
+        'Tools that need confirmation are not run: they come back in `pending_confirmations` with the ' +
+        'readable `summary`; confirm one with POST /mcp/v1/chat/confirm. 503 when no model is configured.',
+      requestBody: {
+        required: true,
+        content: json({
+          type: 'object',
+          required: ['message'],
+          additionalProperties: false,
+          properties: {
+            message: { type: 'string', minLength: 1, maxLength: 5000 },
+            session_id: { type: 'string', format: 'uuid' },
+          },
+        }),
+      },
+      responses: {
+        '200': { description: 'the answer', content: json({ type: 'object' }) },
+        ...errorResponses,
+      },
+    },
+  };
+  paths['/mcp/v1/chat/confirm'] = {
+    post: {
+      tags: ['chat'],
+      summary: 'Confirm a pending action of a chat session; the session then continues',
+      requestBody: {
+        required: true,
+        content: json({
+          type: 'object',
+          required: ['session_id', 'confirmation_token'],
+          additionalProperties: false,
+          properties: {
+            session_id: { type: 'string', format: 'uuid' },
+            confirmation_token: { type: 'string' },
+          },
+        }),
+      },
+      responses: {
+        '200': { description: 'the answer', content: json({ type: 'object' }) },
+        ...errorResponses,
+      },
+    },
+  };
+  paths['/mcp/v1/chat/sessions/{id}'] = {
+    delete: {
+      tags: ['chat'],
+      summary: 'Delete one of your chat sessions',
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      responses: { '200': { description: 'deleted' }, ...errorResponses },
+    },
+  };
   for (const { descriptor } of registry.list()) {
     paths[`/mcp/v1/tools/${descriptor.name}/invoke`] = {
       post: {
