@@ -140,11 +140,14 @@ it('a change and its event committed just before kill -9 are both kept, and the 
   ]);
 
   const { handler, received } = reactor();
-  await startOutbox(clock).start([handler]);
+  const outbox = startOutbox(clock);
+  await outbox.start([handler]);
   await waitUntil(async () => (await deliveriesOf(key)).every((d) => d.status === 'delivered'), {
     what: 'the delivery after the crash',
   });
   expect(received).toEqual([{ event: expect.objectContaining({ key, payload: { key } }), attempt: 1 }]);
+  // Stopped here, so that it cannot take the next test's delivery from the process under test.
+  await outbox.close();
 }, 120_000);
 
 it('a delivery whose handler was running at kill -9 is made again once its lease has expired', async () => {
