@@ -5,20 +5,11 @@
  */
 import { sql } from 'kysely';
 import { constraintOf, escapeLike, recoverable, sqlState } from '../../db/sql-helpers.js';
+import type { Physician } from './ris.reference.store.js';
 import type { RisDb } from './ris.tables.js';
 
-export interface PhysicianEntry {
-  physicianId: number;
-  practiceNumber: string;
-  hpcsaNumber: string;
-  title: string;
-  familyName: string;
-  givenNames: string;
-  phone: string | null;
-  email: string | null;
-  userSubject: string | null;
-  active: boolean;
-}
+/** A referring physician as the practice keeps them (the same shape the RIS reads everywhere). */
+export type PhysicianEntry = Physician;
 
 /** The fields a physician is written with; absent ones are left as they are (or defaulted on insert). */
 export interface PhysicianFields {
