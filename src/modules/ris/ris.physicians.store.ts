@@ -5,7 +5,7 @@
  */
 import { sql } from 'kysely';
 import { constraintOf, escapeLike, recoverable, sqlState } from '../../db/sql-helpers.js';
-import type { Physician } from './ris.reference.store.js';
+import { type Physician, physicianFromRow } from './ris.reference.store.js';
 import type { RisDb } from './ris.tables.js';
 
 /** A referring physician as the practice keeps them (the same shape the RIS reads everywhere). */
@@ -37,32 +37,6 @@ const columns = [
   'active',
 ] as const;
 
-function toEntry(row: {
-  physician_id: number;
-  practice_number: string;
-  hpcsa_number: string;
-  title: string;
-  family_name: string;
-  given_names: string;
-  phone: string | null;
-  email: string | null;
-  user_subject: string | null;
-  active: boolean;
-}): PhysicianEntry {
-  return {
-    physicianId: row.physician_id,
-    practiceNumber: row.practice_number,
-    hpcsaNumber: row.hpcsa_number,
-    title: row.title,
-    familyName: row.family_name,
-    givenNames: row.given_names,
-    phone: row.phone,
-    email: row.email,
-    userSubject: row.user_subject,
-    active: row.active,
-  };
-}
-
 export interface PhysicianSearch {
   /** Words that must all occur in "title given names family name" (accents and case ignored). */
   name?: string;
@@ -89,7 +63,7 @@ export async function searchPhysicians(db: RisDb, search: PhysicianSearch): Prom
     query = query.where('practice_number', 'like', `${escapeLike(search.practiceNumber)}%`);
   if (search.hpcsaNumber)
     query = query.where(sql`upper(hpcsa_number)`, '=', search.hpcsaNumber.toUpperCase());
-  return (await query.execute()).map(toEntry);
+  return (await query.execute()).map(physicianFromRow);
 }
 
 export async function findPhysician(
@@ -103,7 +77,7 @@ export async function findPhysician(
       ? query.where(sql`upper(hpcsa_number)`, '=', by.hpcsaNumber.toUpperCase())
       : query.where('user_subject', '=', by.userSubject)
   ).executeTakeFirst();
-  return row ? toEntry(row) : undefined;
+  return row ? physicianFromRow(row) : undefined;
 }
 
 /** Every physician, for close matches (a practice's referrers: hundreds, not millions). */
@@ -113,7 +87,7 @@ export async function allPhysicians(
 ): Promise<PhysicianEntry[]> {
   let query = db.selectFrom('ris.referring_physicians').select(columns).orderBy('practice_number');
   if (!options.includeInactive) query = query.where('active', '=', true);
-  return (await query.execute()).map(toEntry);
+  return (await query.execute()).map(physicianFromRow);
 }
 
 /** Which unique field another physician already holds, from a unique violation. */
@@ -151,7 +125,7 @@ export async function insertPhysician(
         .returning(columns)
         .executeTakeFirstOrThrow(),
     );
-    return { entry: toEntry(row) };
+    return { entry: physicianFromRow(row) };
   } catch (error) {
     const clash = clashOf(error);
     if (clash) return { clash };
@@ -185,7 +159,7 @@ export async function updatePhysician(
         .returning(columns)
         .executeTakeFirstOrThrow(),
     );
-    return { entry: toEntry(row) };
+    return { entry: physicianFromRow(row) };
   } catch (error) {
     const clash = clashOf(error);
     if (clash) return { clash };

@@ -77,17 +77,13 @@ export async function getPriorityRule(db: RisDb, priority: Priority): Promise<Pr
 }
 
 /** Active rooms of a modality (optionally one room by name) with their opening hours, in name order. */
-export async function roomsFor(db: RisDb, modality: string, room?: string): Promise<RoomSchedule[]> {
-  let query = db
-    .selectFrom('ris.rooms')
-    .select(['room_id', 'room', 'grid_minutes'])
-    .where('modality', '=', modality)
-    .where('active', '=', true)
-    .orderBy('room');
-  if (room) query = query.where(sql`upper(room)`, '=', room.toUpperCase());
-  const rooms = await query.execute();
-  if (rooms.length === 0) return [];
-  const hours = await db
+/** The opening hours of these rooms, as `HH:MM` (24:00 kept as the end of the day), by weekday and time. */
+export async function roomHoursOf(
+  db: RisDb,
+  roomIds: readonly number[],
+): Promise<{ room_id: number; iso_weekday: number; opens_at: string; closes_at: string }[]> {
+  if (roomIds.length === 0) return [];
+  return db
     .selectFrom('ris.room_hours')
     .select([
       'room_id',
@@ -98,12 +94,26 @@ export async function roomsFor(db: RisDb, modality: string, room?: string): Prom
         'closes_at',
       ),
     ])
-    .where(
-      'room_id',
-      'in',
-      rooms.map((r) => r.room_id),
-    )
+    .where('room_id', 'in', [...roomIds])
+    .orderBy('iso_weekday')
+    .orderBy('opens_at')
     .execute();
+}
+
+export async function roomsFor(db: RisDb, modality: string, room?: string): Promise<RoomSchedule[]> {
+  let query = db
+    .selectFrom('ris.rooms')
+    .select(['room_id', 'room', 'grid_minutes'])
+    .where('modality', '=', modality)
+    .where('active', '=', true)
+    .orderBy('room');
+  if (room) query = query.where(sql`upper(room)`, '=', room.toUpperCase());
+  const rooms = await query.execute();
+  if (rooms.length === 0) return [];
+  const hours = await roomHoursOf(
+    db,
+    rooms.map((r) => r.room_id),
+  );
   return rooms.map((r) => ({
     roomId: r.room_id,
     room: r.room,
@@ -175,6 +185,33 @@ export async function listRooms(db: RisDb): Promise<(RoomSchedule & { modality: 
 // Referring physicians
 // ---------------------------------------------------------------------------------------------------------
 
+/** A referring physician's row as the RIS reads it everywhere. */
+export function physicianFromRow(row: {
+  physician_id: number;
+  practice_number: string;
+  hpcsa_number: string;
+  title: string;
+  family_name: string;
+  given_names: string;
+  phone: string | null;
+  email: string | null;
+  user_subject: string | null;
+  active: boolean;
+}): Physician {
+  return {
+    physicianId: row.physician_id,
+    practiceNumber: row.practice_number,
+    hpcsaNumber: row.hpcsa_number,
+    title: row.title,
+    familyName: row.family_name,
+    givenNames: row.given_names,
+    phone: row.phone,
+    email: row.email,
+    userSubject: row.user_subject,
+    active: row.active,
+  };
+}
+
 export async function getPhysician(
   db: RisDb,
   by: { practiceNumber: string } | { hpcsaNumber: string },
@@ -184,20 +221,7 @@ export async function getPhysician(
     ? query.where('practice_number', '=', by.practiceNumber)
     : query.where('hpcsa_number', '=', by.hpcsaNumber)
   ).executeTakeFirst();
-  return row
-    ? {
-        physicianId: row.physician_id,
-        practiceNumber: row.practice_number,
-        hpcsaNumber: row.hpcsa_number,
-        title: row.title,
-        familyName: row.family_name,
-        givenNames: row.given_names,
-        phone: row.phone,
-        email: row.email,
-        userSubject: row.user_subject,
-        active: row.active,
-      }
-    : undefined;
+  return row ? physicianFromRow(row) : undefined;
 }
 
 export interface NewPhysician {

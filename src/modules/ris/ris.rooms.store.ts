@@ -6,6 +6,7 @@
  */
 import { sql } from 'kysely';
 import { recoverable, sqlState } from '../../db/sql-helpers.js';
+import { roomHoursOf } from './ris.reference.store.js';
 import type { RisDb } from './ris.tables.js';
 
 /** One opening window: ISO weekday (1 = Monday), 'HH:MM' to 'HH:MM' ('24:00' allowed as the end). */
@@ -76,25 +77,10 @@ export async function listRoomEntries(
   if (filter.room) query = query.where(sql`upper(r.room)`, '=', filter.room.toUpperCase());
   const rooms = await query.execute();
   if (rooms.length === 0) return [];
-  const hours = await db
-    .selectFrom('ris.room_hours')
-    .select([
-      'room_id',
-      'iso_weekday',
-      sql<string>`to_char(opens_at, 'HH24:MI')`.as('opens_at'),
-      // to_char renders 24:00 as 00:00; keep it as the end of the day.
-      sql<string>`CASE WHEN closes_at = '24:00' THEN '24:00' ELSE to_char(closes_at, 'HH24:MI') END`.as(
-        'closes_at',
-      ),
-    ])
-    .where(
-      'room_id',
-      'in',
-      rooms.map((r) => r.room_id),
-    )
-    .orderBy('iso_weekday')
-    .orderBy('opens_at')
-    .execute();
+  const hours = await roomHoursOf(
+    db,
+    rooms.map((r) => r.room_id),
+  );
   return rooms.map((r) => ({
     roomId: r.room_id,
     room: r.room,
