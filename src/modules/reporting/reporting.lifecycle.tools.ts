@@ -16,7 +16,7 @@ import { listVersions, type Report } from './reporting.reports.store.js';
 import { canTransition } from './reporting.rules.js';
 import { expectedVersion, reportId, reportOutput } from './reporting.schemas.js';
 import type { ReportStatus } from './reporting.tables.js';
-import { commitVersion } from './reporting.tools.js';
+import { commitVersion, statusStep } from './reporting.tools.js';
 
 const reason = z.string().trim().min(3).max(500);
 
@@ -86,17 +86,13 @@ export function reportingLifecycleTools(deps: ReportingDeps): AnyTool[] {
     ],
     async handler(input, ctx) {
       const { report, current } = await closable(deps, ctx, input, 'cancelled', 'cancelled');
-      await commitVersion(deps, ctx, report, input.version, {
-        status: 'cancelled',
-        change: 'cancelled',
-        sections: current.sections,
-        addendum: null,
-        criticalFinding: current.criticalFinding,
-        icd10Codes: current.icd10Codes,
-        reason: input.reason ?? null,
-        predecessorVersion: null,
-        sign: false,
-      });
+      await commitVersion(
+        deps,
+        ctx,
+        report,
+        input.version,
+        statusStep(current, { status: 'cancelled', change: 'cancelled', reason: input.reason ?? null }),
+      );
       return reportAnswer(deps, ctx, await reportInScope(deps, ctx, report.reportId));
     },
   });
@@ -143,17 +139,18 @@ export function reportingLifecycleTools(deps: ReportingDeps): AnyTool[] {
         'marked entered in error',
       );
       await mayMarkInError(deps, ctx, report);
-      await commitVersion(deps, ctx, report, input.version, {
-        status: 'entered-in-error',
-        change: 'entered-in-error',
-        sections: current.sections,
-        addendum: null,
-        criticalFinding: current.criticalFinding,
-        icd10Codes: current.icd10Codes,
-        reason: input.reason,
-        predecessorVersion: current.version,
-        sign: false,
-      });
+      await commitVersion(
+        deps,
+        ctx,
+        report,
+        input.version,
+        statusStep(current, {
+          status: 'entered-in-error',
+          change: 'entered-in-error',
+          reason: input.reason,
+          predecessorVersion: current.version,
+        }),
+      );
       return reportAnswer(deps, ctx, await reportInScope(deps, ctx, report.reportId));
     },
   });

@@ -75,6 +75,27 @@ export interface NextVersion {
 }
 
 /**
+ * The next version of a report whose content stays as it is and whose status moves (submitted, signed,
+ * cancelled, entered in error).
+ */
+export function statusStep(
+  current: Pick<ReportVersion, 'sections' | 'criticalFinding' | 'icd10Codes'>,
+  step: Pick<NextVersion, 'status' | 'change'> &
+    Partial<Pick<NextVersion, 'reason' | 'predecessorVersion' | 'sign'>>,
+): NextVersion {
+  return {
+    sections: current.sections,
+    addendum: null,
+    criticalFinding: current.criticalFinding,
+    icd10Codes: current.icd10Codes,
+    reason: null,
+    predecessorVersion: null,
+    sign: false,
+    ...step,
+  };
+}
+
+/**
  * Writes the next version in one transaction (a savepoint of the call's): compare-and-set on the head's
  * version, the version row (signed when asked: hash of the exact content, product-clock timestamp), and
  * the domain event of a signature. A stale version answers CONFLICT naming the current one.
@@ -426,17 +447,13 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
     examples: [{ description: 'Send to the radiologist', parameters: { report_id: 42, version: 2 } }],
     async handler(input, ctx) {
       const { report, current } = await readyFor(deps, ctx, input, 'preliminary', 'submitted');
-      await commitVersion(deps, ctx, report, input.version, {
-        status: 'preliminary',
-        change: 'submitted',
-        sections: current.sections,
-        addendum: null,
-        criticalFinding: current.criticalFinding,
-        icd10Codes: current.icd10Codes,
-        reason: null,
-        predecessorVersion: null,
-        sign: false,
-      });
+      await commitVersion(
+        deps,
+        ctx,
+        report,
+        input.version,
+        statusStep(current, { status: 'preliminary', change: 'submitted' }),
+      );
       return reportAnswer(deps, ctx, await fresh(deps, ctx, report.reportId));
     },
   });
@@ -471,17 +488,18 @@ export function reportingTools(deps: ReportingDeps): AnyTool[] {
     async handler(input, ctx) {
       const { report, current } = await readyFor(deps, ctx, input, 'final', 'signed');
       const warnings = await signingWarnings(deps, report.reportId, current.sections);
-      await commitVersion(deps, ctx, report, input.version, {
-        status: 'final',
-        change: 'signed',
-        sections: current.sections,
-        addendum: null,
-        criticalFinding: current.criticalFinding,
-        icd10Codes: current.icd10Codes,
-        reason: null,
-        predecessorVersion: current.version,
-        sign: true,
-      });
+      await commitVersion(
+        deps,
+        ctx,
+        report,
+        input.version,
+        statusStep(current, {
+          status: 'final',
+          change: 'signed',
+          predecessorVersion: current.version,
+          sign: true,
+        }),
+      );
       return { ...(await reportAnswer(deps, ctx, await fresh(deps, ctx, report.reportId))), warnings };
     },
   });
