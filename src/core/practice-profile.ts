@@ -6,7 +6,7 @@
  *
  * The time zone is not a column of the profile: it is `core.instance_settings.time_zone`, the one row
  * `PracticeZone` reads. The profile reads and writes that row, and whoever changes it calls
- * `PracticeZone.invalidate()` so that the change is seen at once.
+ * `PracticeZone.invalidate()` once the change has committed (`afterCallCommit`), so that it is seen at once.
  */
 import { type Generated, type Kysely, sql } from 'kysely';
 import { isTimeZone } from './practice-time.js';

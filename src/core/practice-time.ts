@@ -148,12 +148,6 @@ type SettingsTables = { 'core.instance_settings': { key: string; value: unknown 
 /** How long a replica keeps the zone it read before reading it again (another replica may change it). */
 const ZONE_MAX_AGE_MS = 60_000;
 /**
- * After a change on this replica, how long every read goes to the database: the change commits after the
- * handler returns, so a read that raced it in that moment would otherwise keep the old zone for a minute.
- */
-const ZONE_SETTLE_MS = 5_000;
-
-/**
  * The practice's time zone, from `core.instance_settings` (the practice profile shows and changes that
  * row), and times formatted in it for people and models. The zone is cached: read again after a minute
  * (so a change made on another replica arrives), at once after `invalidate()` (a change made here), and a
@@ -164,8 +158,6 @@ export class PracticeZone {
   readonly #db: Kysely<SettingsTables>;
   #zone: Promise<string> | undefined;
   #loadedAt = 0;
-  /** Loads started before this moment (machine clock, ms) are stale. */
-  #staleBefore = 0;
 
   // biome-ignore lint/suspicious/noExplicitAny: narrowed to the one settings table below
   constructor(db: Kysely<any>) {
@@ -174,8 +166,7 @@ export class PracticeZone {
 
   zone(): Promise<string> {
     const now = performance.now();
-    if (this.#zone && (this.#loadedAt < this.#staleBefore || now - this.#loadedAt >= ZONE_MAX_AGE_MS))
-      this.#zone = undefined;
+    if (this.#zone && now - this.#loadedAt >= ZONE_MAX_AGE_MS) this.#zone = undefined;
     if (!this.#zone) {
       this.#loadedAt = now;
       const loading = this.#load().catch((error: unknown) => {
@@ -187,13 +178,9 @@ export class PracticeZone {
     return this.#zone;
   }
 
-  /**
-   * The zone row was changed (by this replica): read it again on the next call, and keep reading it for a
-   * few seconds, until the change has surely committed.
-   */
+  /** The zone row was changed (by this replica, and committed): read it again on the next call. */
   invalidate(): void {
     this.#zone = undefined;
-    this.#staleBefore = performance.now() + ZONE_SETTLE_MS;
   }
 
   /** An instant as ISO 8601 in the practice zone with its offset ("2026-11-30T09:30:00+02:00"). */

@@ -24,6 +24,8 @@ interface CallScope {
    * one connection a transaction holds, that would stop every other call for the length of the upload.
    */
   opened?: Promise<DatabaseConnection>;
+  /** Run once the call's transaction has committed (never if it rolls back). */
+  readonly afterCommit: (() => void)[];
   /** False once the call's transaction has ended: later work started inside it uses the pool again. */
   active: boolean;
   savepoints: number;
@@ -39,6 +41,17 @@ function ambient(): CallScope | undefined {
 /** Whether this code runs inside a write call's transaction. */
 export function inCallTransaction(): boolean {
   return ambient() !== undefined;
+}
+
+/**
+ * Runs `fn` once what the current call wrote is visible to everyone: after its transaction commits, or at
+ * once outside a call. For caches of data the call changed (invalidated earlier, another call could read
+ * the old value back in before the commit).
+ */
+export function afterCallCommit(fn: () => void): void {
+  const scope = ambient();
+  if (scope) scope.afterCommit.push(fn);
+  else fn();
 }
 
 /** Runs `fn` as if no call were in progress: for work that must use connections of its own. */
@@ -180,7 +193,7 @@ class AmbientDriver implements Driver {
     const outer = ambient();
     if (outer) return nested(outer, await this.#open(outer), fn); // a call made by a call joins it
     await this.init();
-    const scope: CallScope = { active: true, savepoints: 0 };
+    const scope: CallScope = { active: true, savepoints: 0, afterCommit: [] };
     let result: T;
     try {
       result = await storage.run(scope, fn);
@@ -191,6 +204,7 @@ class AmbientDriver implements Driver {
     }
     scope.active = false;
     await this.#end(scope, 'commit');
+    for (const fn of scope.afterCommit) fn();
     return result;
   }
 

@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Kysely, Transaction } from 'kysely';
 import type { DomainEventInput, DomainEvents, EventHandler } from '../core/domain-events.js';
+import { afterCallCommit } from '../db/call-transaction.js';
 import { type DeliveryCounters, Dispatcher } from './outbox.dispatcher.js';
 import {
   countByStatus,
@@ -114,8 +115,9 @@ export class Outbox implements DomainEvents {
     assertPublishable(event);
     const db: Kysely<OutboxTables> = tx.withTables<OutboxTables>();
     await insertEvent(db, event, this.#options.now());
-    // The row is visible to the dispatcher only once `tx` commits; a nudge makes it look again soon.
-    this.#dispatcher?.nudge();
+    // The row is visible to the dispatcher only once `tx` commits: inside a write call, nudge it after the
+    // call's commit; otherwise now, and its quick polls that follow catch the commit.
+    afterCallCommit(() => this.#dispatcher?.nudge());
   }
 
   /**

@@ -19,6 +19,7 @@ import {
 } from '../../core/practice-profile.js';
 import { isTimeZone, type PracticeZone, toZonedIso } from '../../core/practice-time.js';
 import { defineTool } from '../../core/tool.js';
+import { afterCallCommit } from '../../db/call-transaction.js';
 
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
 
@@ -201,7 +202,8 @@ export function practiceTools(db: Kysely<unknown>, zone: PracticeZone) {
         throw error;
       } finally {
         // Read again from the next call on (this call's own transaction commits after it returns).
-        if (change.timeZone !== undefined) zone.invalidate();
+        // Once the change is committed: a call reading the zone before then would cache the old one again.
+        if (change.timeZone !== undefined) afterCallCommit(() => zone.invalidate());
       }
       const profile = await readPracticeProfile(db);
       return { profile: profileOut(profile), missing: missingOut(profile), updated };
